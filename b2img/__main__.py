@@ -1,0 +1,3 @@
+from b2img.cli import main
+
+main()

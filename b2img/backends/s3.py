@@ -1,0 +1,160 @@
+"""Backblaze B2 (and any S3-compatible store) through botocore, the engine under boto3.
+
+Every setting here answers a problem B2 users hit with generic S3 clients:
+
+- explicit credentials and an isolated botocore session, so ``AWS_PROFILE`` or a stale
+  ``~/.aws/config`` can neither break nor redirect an upload;
+- ``request_checksum_calculation``/``response_checksum_validation`` = ``when_required``, because
+  B2 rejects the CRC32 checksum headers newer botocore sends by default;
+- no ``x-amz-acl`` unless the profile sets ``acl`` (B2 refuses ACLs it does not support);
+- the region taken from ``s3.<region>.backblazeb2.com`` when the profile leaves it empty, since
+  SigV4 signatures include it;
+- botocore's ``standard`` retry mode, and bounded connect/read timeouts so an unreachable
+  endpoint fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from b2img import __version__
+from b2img.backends.base import StoredObject
+from b2img.config import S3Settings
+from b2img.errors import AuthError, B2ImgError, ConfigError, UploadError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 60.0
+MAX_ATTEMPTS = 3
+
+_REGION_IN_HOST = re.compile(
+    r"^s3[.-](?P<region>[a-z0-9-]+)\.(?:backblazeb2\.com|amazonaws\.com)$", re.IGNORECASE
+)
+_AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "Unauthorized",
+    "InvalidSecurity",
+}
+
+
+def derive_region(endpoint: str, region: str = "") -> str:
+    """The profile's region, else the one in a B2 (or AWS) endpoint host, else us-east-1."""
+    if region:
+        return region
+    match = _REGION_IN_HOST.match(urlsplit(endpoint).hostname or "")
+    return match.group("region").lower() if match else "us-east-1"
+
+
+def _isolated_session() -> Any:
+    """A botocore session that reads no AWS profile, config file or credentials file."""
+    import botocore.session
+
+    return botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+
+
+class S3Uploader:
+    def __init__(
+        self, settings: S3Settings, *, secret: str, profile: str, max_connections: int = 10
+    ) -> None:
+        from botocore.config import Config
+
+        self._settings = settings
+        self._profile = profile
+        config = Config(
+            region_name=derive_region(settings.endpoint, settings.region),
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if settings.path_style else "virtual"},
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            max_pool_connections=max(1, max_connections),
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            user_agent_extra=f"b2img/{__version__}",
+        )
+        self._client: S3Client = _isolated_session().create_client(
+            "s3",
+            endpoint_url=settings.endpoint,
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=secret,
+            config=config,
+        )
+
+    def put(self, *, key: str, data: bytes, content_type: str, source_name: str) -> StoredObject:
+        extra: dict[str, Any] = {}
+        if self._settings.cache_control:
+            extra["CacheControl"] = self._settings.cache_control
+        if self._settings.acl:
+            extra["ACL"] = self._settings.acl
+        try:
+            answer = self._client.put_object(
+                Bucket=self._settings.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                **extra,
+            )
+        except Exception as exc:  # noqa: BLE001 - every botocore failure is translated below
+            raise self._translate(exc, action=f"uploading {source_name}") from None
+        return StoredObject(
+            key=key,
+            size=len(data),
+            etag=answer.get("ETag", "").strip('"'),
+            version_id=answer.get("VersionId", ""),
+        )
+
+    def check(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self._settings.bucket)
+        except Exception as exc:  # noqa: BLE001 - translated below
+            raise self._translate(exc, action="checking the bucket") from None
+
+    def _translate(self, exc: Exception, *, action: str) -> B2ImgError:
+        """A botocore failure as a user-facing error; never includes a credential."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        s = self._settings
+        show = f"b2img profile show {self._profile}"
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in _AUTH_CODES or status == 401:
+                return AuthError(
+                    f"{s.endpoint} refused the credentials of profile '{self._profile}' "
+                    f"({code or status}) while {action}",
+                    hint=f"check access_key_id and the secret ({show})",
+                )
+            if code in ("NoSuchBucket",) or (code in ("404", "NotFound") and "bucket" in action):
+                return ConfigError(
+                    f"bucket '{s.bucket}' does not exist at {s.endpoint}",
+                    hint=f"check the bucket name and endpoint ({show})",
+                )
+            if code in ("AccessDenied", "Forbidden", "403"):
+                return AuthError(
+                    f"{s.endpoint} denied access to bucket '{s.bucket}' while {action}",
+                    hint="the key needs write access (B2: writeFiles) to this bucket; " + show,
+                )
+            message = str(error.get("Message", "")) or code or str(status)
+            return UploadError(f"{action} failed: {message} (HTTP {status})")
+        if isinstance(exc, BotoCoreError):
+            return UploadError(
+                f"cannot reach {s.endpoint} while {action} ({type(exc).__name__})",
+                hint="check the endpoint URL and your network connection",
+            )
+        return UploadError(f"{action} failed: {type(exc).__name__}")

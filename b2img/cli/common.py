@@ -1,0 +1,39 @@
+"""Options shared by several commands, and the config loading every command does the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from b2img import config as config_mod
+from b2img import paths
+
+from . import output
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        envvar="B2IMG_PROFILE",
+        help="Profile to use (default: default_profile in the config).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document instead of text.")
+]
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+
+
+def load_config() -> config_mod.Config:
+    """Load the config and show its warnings (e.g. a readable file holding a secret)."""
+    config = config_mod.load(paths.config_path())
+    for warning in config.warnings:
+        output.warn(warning)
+    return config

@@ -1,0 +1,49 @@
+"""`b2img config …`: where the config lives, and whether it is right."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from b2img import paths
+from b2img.errors import B2ImgError, ConfigError
+
+from . import output
+from .common import load_config, sub_app
+
+app = sub_app("Show where the config file is and check it.")
+
+
+@app.command("path")
+def path() -> None:
+    """Print the config file's path (it may not exist yet)."""
+    output.payload(str(paths.config_path()))
+
+
+@app.command("check")
+def check(
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="Check only this profile.", show_default=False),
+    ] = None,
+) -> None:
+    """Validate the config and resolve each profile's secret (no network requests)."""
+    config = load_config()
+    names = [config.profile(profile).name] if profile else list(config.profiles)
+    failed: B2ImgError | None = None
+    for name in names:
+        secret = config.profiles[name].s3.secret_access_key
+        try:
+            secret.resolve(field="secret_access_key", profile=name)
+        except B2ImgError as exc:
+            failed = failed or exc
+            output.payload(f"✗ {name}: {exc.message}")
+            continue
+        output.payload(f"✓ {name}: ok (secret from {secret.describe()})")
+    if failed:
+        raise ConfigError(
+            f"{paths.display(config.path)} has problems", hint=failed.hint or "see above"
+        )
+    if not names:
+        output.note("The config is valid but has no profiles. Hint: b2img init")

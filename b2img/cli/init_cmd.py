@@ -1,0 +1,126 @@
+"""`b2img init`: a guided first profile, checked against the bucket before it is saved."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+
+from b2img import config as config_mod
+from b2img import paths
+from b2img.backends import make_uploader
+from b2img.config import DEFAULT_CACHE_CONTROL
+from b2img.errors import B2ImgError, ConfigError
+from b2img.links import LinkFormat
+from b2img.template import DEFAULT_UPLOAD_PATH, Template
+
+from . import output
+
+DEFAULT_ENDPOINT = "https://s3.us-west-004.backblazeb2.com"
+DEFAULT_SECRET_ENV = "B2_APPLICATION_KEY"  # noqa: S105 - a variable name, not a secret
+
+
+def init(
+    name: Annotated[
+        str | None, typer.Option("--name", help="Profile name (asked if not given).")
+    ] = None,
+    skip_check: Annotated[
+        bool, typer.Option("--skip-check", help="Do not contact the bucket before saving.")
+    ] = False,
+) -> None:
+    """Create a profile by answering a few questions, then check that the bucket answers."""
+    path = paths.config_path()
+    output.note(f"Creating a profile in {paths.display(path)} (Ctrl-C to stop; nothing is saved)")
+    name = name or _ask("Profile name", "blog")
+    table: dict[str, Any] = {"backend": "s3"}
+    table["endpoint"] = _ask("S3 endpoint", DEFAULT_ENDPOINT, check=_url)
+    table["bucket"] = _ask("Bucket name")
+    table["access_key_id"] = _ask("Application key ID (access key)")
+    table["secret_access_key"] = _ask_secret()
+    table["upload_path"] = _ask("Upload path template", DEFAULT_UPLOAD_PATH, check=Template.parse)
+    table["url_prefix"] = _ask(
+        "Custom domain for links (empty: the bucket's own URL)", "", check=_optional_url
+    )
+    table["link_format"] = _ask("Link format", "markdown", check=LinkFormat.parse)
+    table["cache_control"] = DEFAULT_CACHE_CONTROL
+    profile = config_mod.parse_profile(name, table)
+    if not skip_check:
+        _check_bucket(profile)
+    config_mod.save_profile(
+        name, table, replace=_confirm_replace(name), make_default=True, path=path
+    )
+    output.note(f"Saved profile '{name}' as the default. Try: b2img upload pic.png")
+
+
+def _ask(prompt: str, default: str | None = None, *, check: Any = None) -> str:
+    while True:
+        answer: str = typer.prompt(prompt, default=default, err=True, show_default=bool(default))
+        answer = answer.strip()
+        if check is None:
+            if answer:
+                return answer
+            continue
+        try:
+            check(answer)
+        except B2ImgError as exc:
+            output.error(exc)
+            continue
+        return answer
+
+
+def _url(value: str) -> None:
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError("enter a URL starting with https://")
+
+
+def _optional_url(value: str) -> None:
+    if value:
+        _url(value)
+
+
+def _ask_secret() -> Any:
+    output.note(
+        "Where should b2img read the application key (the secret) from?\n"
+        "  env      an environment variable (recommended)\n"
+        "  command  the output of a command, e.g. 'pass show b2'\n"
+        "  file     stored in the config file (mode 0600)"
+    )
+    while True:
+        kind = _ask("Secret source", "env").lower()
+        if kind == "env":
+            return {"env": _ask("Environment variable", DEFAULT_SECRET_ENV)}
+        if kind == "command":
+            return {"command": _ask("Command")}
+        if kind == "file":
+            value: str = typer.prompt("Application key", hide_input=True, err=True)
+            return value.strip()
+        output.note("Answer env, command or file.")
+
+
+def _check_bucket(profile: config_mod.Profile) -> None:
+    secret = profile.s3.secret_access_key
+    if secret.kind == "env" and not os.environ.get(secret.value):
+        output.warn(f"${secret.value} is not set in this shell, so the bucket was not checked")
+        return
+    output.note(f"Checking bucket '{profile.s3.bucket}' at {profile.s3.endpoint} …")
+    try:
+        make_uploader(profile, max_connections=1).check()
+    except B2ImgError as exc:
+        output.error(exc)
+        if not typer.confirm("Save the profile anyway?", default=False, err=True):
+            raise typer.Exit(int(exc.exit_code)) from None
+        return
+    output.note("The bucket answers and accepts the key.")
+
+
+def _confirm_replace(name: str) -> bool:
+    try:
+        existing = config_mod.load(paths.config_path()).profiles
+    except ConfigError:
+        return False
+    if name not in existing:
+        return False
+    if not typer.confirm(f"Profile '{name}' exists. Replace it?", default=False, err=True):
+        raise typer.Exit(int(ConfigError.exit_code))
+    return True

@@ -1,0 +1,79 @@
+"""Rendering upload outcomes: links on stdout, failures on stderr, or one JSON document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from b2img.clipboard import ClipboardUnavailable, copy_text
+from b2img.service import Failed, Outcome, Uploaded
+
+from . import output
+
+
+def render_outcomes(
+    outcomes: Iterable[Outcome],
+    *,
+    command: str,
+    profile: str,
+    json_out: bool,
+    copy: bool,
+    dry_run: bool,
+) -> int:
+    """Show each outcome as it arrives; return the exit code (the first failure's, else 0)."""
+    links: list[str] = []
+    results: list[dict[str, Any]] = []
+    hints: list[str] = []
+    code = 0
+    for outcome in outcomes:
+        if isinstance(outcome, Uploaded):
+            links.append(outcome.link)
+            results.append(_uploaded_json(outcome))
+            if dry_run:
+                output.note(
+                    f"would upload {outcome.source} → {outcome.key} "
+                    f"({outcome.content_type}, {output.human_size(outcome.size)})"
+                )
+            if not json_out:
+                output.payload(outcome.link)
+            continue
+        code = code or int(outcome.error.exit_code)
+        results.append(_failed_json(outcome))
+        output.error(outcome.error, hint=False, subject=outcome.source)
+        if outcome.error.hint and outcome.error.hint not in hints:
+            hints.append(outcome.error.hint)
+    for hint in hints:
+        output.show_hint(hint)
+    if json_out:
+        output.emit_json(
+            {
+                "version": output.JSON_VERSION,
+                "command": command,
+                "profile": profile,
+                "dry_run": dry_run,
+                "ok": code == 0,
+                "results": results,
+            }
+        )
+    if copy and links and not dry_run:
+        try:
+            copy_text("\n".join(links))
+        except ClipboardUnavailable as exc:
+            output.warn(f"could not copy the links to the clipboard: {exc}")
+    return code
+
+
+def _uploaded_json(outcome: Uploaded) -> dict[str, Any]:
+    return {
+        "source": outcome.source,
+        "ok": True,
+        "key": outcome.key,
+        "url": outcome.url,
+        "link": outcome.link,
+        "content_type": outcome.content_type,
+        "size": outcome.size,
+    }
+
+
+def _failed_json(outcome: Failed) -> dict[str, Any]:
+    return {"source": outcome.source, "ok": False, "error": output.error_json(outcome.error)}

@@ -1,0 +1,279 @@
+"""The real CLI against moto's S3 server on loopback; assertions read back what the server holds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+from conftest import SECRET_ENV, Bucket
+from helpers import jpeg_bytes, write_config, write_png
+
+
+def month_prefix() -> str:
+    now = datetime.now()
+    return f"{now.year:04d}/{now.month:02d}"
+
+
+def test_upload_stores_bytes_type_and_cache_control(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "shot.png")
+    done = run("upload", "--no-copy", str(image))
+    assert done.returncode == 0, done.stderr
+    key = f"{month_prefix()}/shot.png"
+    assert done.stdout == f"![shot]({profile.prefix}/{key})\n"
+    stored = profile.get(key)
+    assert stored["Data"] == image.read_bytes()
+    assert stored["ContentType"] == "image/png"
+    assert stored["CacheControl"] == "public, max-age=31536000, immutable"
+    assert "Traceback" not in done.stderr
+
+
+def test_no_acl_and_no_checksum_headers_are_sent(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "a.png")
+    assert run("upload", "--no-copy", str(image)).returncode == 0
+    client = profile.server.client()
+    key = f"{month_prefix()}/a.png"
+    grants = client.get_object_acl(Bucket=profile.name, Key=key)["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]  # the owner only: no x-amz-acl
+    head = client.head_object(Bucket=profile.name, Key=key, ChecksumMode="ENABLED")
+    assert not [k for k in head if k.startswith("Checksum")]
+
+
+def test_acl_is_sent_when_the_profile_sets_it(profile: Bucket, tmp_path: Path, run):
+    write_profile(profile, acl="public-read")
+    image = write_png(tmp_path / "a.png")
+    assert run("upload", "--no-copy", str(image)).returncode == 0
+    grants = profile.server.client().get_object_acl(
+        Bucket=profile.name, Key=f"{month_prefix()}/a.png"
+    )["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
+
+
+def test_content_type_comes_from_the_bytes(profile: Bucket, tmp_path: Path, run):
+    fake = tmp_path / "really-a-jpeg.png"
+    fake.write_bytes(jpeg_bytes())
+    assert run("upload", "--no-copy", str(fake)).returncode == 0
+    stored = profile.get(f"{month_prefix()}/really-a-jpeg.png")
+    assert stored["ContentType"] == "image/jpeg"
+
+
+NASTY_NAMES = [
+    "a b.png",
+    "a+b.png",
+    "hash#tag.png",
+    "what?.png",
+    "100%.png",
+    "截图 2026.png",
+    "emoji 😀.png",
+    "(paren) [x] & 'q'.png",
+]
+
+
+def test_printed_urls_fetch_exactly_the_uploaded_objects(profile: Bucket, tmp_path: Path, run):
+    files = []
+    for index, name in enumerate(NASTY_NAMES):
+        files.append(write_png(tmp_path / "in" / name, color=(index, 2 * index, 3, 255)))
+    done = run("upload", "--no-copy", "--format", "url", *map(str, files))
+    assert done.returncode == 0, done.stderr
+    urls = done.stdout.splitlines()
+    assert len(urls) == len(files)
+    for url, path in zip(urls, files, strict=True):
+        status, body, _ = profile.server.signed_get(url)
+        assert status == 200, (url, body[:200])
+        assert body == path.read_bytes()
+    assert profile.keys() == sorted(f"{month_prefix()}/{n}" for n in NASTY_NAMES)
+
+
+def test_many_files_keep_input_order(profile: Bucket, tmp_path: Path, run):
+    files = [write_png(tmp_path / f"img{i:02d}.png", color=(i, 0, 0, 255)) for i in range(20)]
+    write_profile(profile, upload_path="{md5}.{extName}")
+    done = run("upload", "--no-copy", "-j", "8", "-f", "{key}", *map(str, files))
+    assert done.returncode == 0, done.stderr
+    expected = [hashlib.md5(f.read_bytes()).hexdigest() + ".png" for f in files]
+    assert done.stdout.splitlines() == expected
+    assert profile.keys() == sorted(expected)
+
+
+def test_partial_failure_prints_the_good_links(profile: Bucket, tmp_path: Path, run):
+    good1 = write_png(tmp_path / "one.png")
+    good2 = write_png(tmp_path / "two.png", color=(1, 2, 3, 4))
+    done = run(
+        "upload", "--no-copy", "-f", "url", str(good1), str(tmp_path / "gone.png"), str(good2)
+    )
+    assert done.returncode == 4
+    assert done.stdout.splitlines() == [
+        f"{profile.prefix}/{month_prefix()}/one.png",
+        f"{profile.prefix}/{month_prefix()}/two.png",
+    ]
+    assert f"Error: {tmp_path / 'gone.png'}: no such file" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert profile.keys() == [f"{month_prefix()}/one.png", f"{month_prefix()}/two.png"]
+
+
+def test_json_document(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "j.png")
+    text = tmp_path / "notes.png"
+    text.write_text("just text")
+    done = run("upload", "--no-copy", "--json", str(image), str(text))
+    assert done.returncode == 4
+    key = f"{month_prefix()}/j.png"
+    url = f"{profile.prefix}/{key}"
+    assert json.loads(done.stdout) == {
+        "version": 1,
+        "command": "upload",
+        "profile": "blog",
+        "dry_run": False,
+        "ok": False,
+        "results": [
+            {
+                "source": str(image),
+                "ok": True,
+                "key": key,
+                "url": url,
+                "link": f"![j]({url})",
+                "content_type": "image/png",
+                "size": image.stat().st_size,
+            },
+            {
+                "source": str(text),
+                "ok": False,
+                "error": {
+                    "type": "input",
+                    "exit_code": 4,
+                    "message": f"{text} is not an image (its content matches no known image "
+                    "format)",
+                    "hint": "b2img uploads PNG, JPEG, GIF, WebP, AVIF, HEIC, BMP, TIFF, ICO and "
+                    "JPEG XL",
+                },
+            },
+        ],
+    }
+
+
+def test_dry_run_uploads_nothing_and_needs_no_secret(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "d.png")
+    done = run("upload", "--dry-run", str(image), env={SECRET_ENV: ""})
+    assert done.returncode == 0, done.stderr
+    key = f"{month_prefix()}/d.png"
+    assert done.stdout == f"![d]({profile.prefix}/{key})\n"
+    assert f"would upload {image} → {key} (image/png," in done.stderr
+    assert profile.keys() == []
+
+
+def test_formats_html_bbcode_and_custom_with_size(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "s.png", size=(33, 21))
+    url = f"{profile.prefix}/{month_prefix()}/s.png"
+    for fmt, expected in [
+        ("html", f'<img src="{url}" alt="s">'),
+        ("bbcode", f"[img]{url}[/img]"),
+        (
+            '<img src="{url}" width="{width}" height="{height}">',
+            f'<img src="{url}" width="33" height="21">',
+        ),
+    ]:
+        done = run("upload", "--no-copy", "--dry-run", "--format", fmt, str(image))
+        assert done.stdout == expected + "\n"
+
+
+def test_profile_link_format_is_the_default(profile: Bucket, tmp_path: Path, run):
+    write_profile(profile, link_format="url")
+    image = write_png(tmp_path / "u.png")
+    done = run("upload", "--dry-run", str(image))
+    assert done.stdout == f"{profile.prefix}/{month_prefix()}/u.png\n"
+
+
+def test_secret_from_a_command(profile: Bucket, tmp_path: Path, run):
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(profile.server.secret_key + "\n")
+    write_profile(profile, secret_access_key={"command": f"cat '{secret_file}'"})
+    image = write_png(tmp_path / "c.png")
+    done = run("upload", "--no-copy", str(image), env={SECRET_ENV: ""})
+    assert done.returncode == 0, done.stderr
+    assert profile.get(f"{month_prefix()}/c.png")["Data"] == image.read_bytes()
+
+
+def test_aws_environment_is_ignored(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "e.png")
+    env = {
+        "AWS_PROFILE": "does-not-exist",
+        "AWS_ACCESS_KEY_ID": "AKIAWRONG",
+        "AWS_SECRET_ACCESS_KEY": "wrong",
+        "AWS_CONFIG_FILE": str(tmp_path / "nope"),
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_supported",
+    }
+    done = run("upload", "--no-copy", str(image), env=env)
+    assert done.returncode == 0, done.stderr
+    assert profile.keys() == [f"{month_prefix()}/e.png"]
+
+
+def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_path: Path, run):
+    images = [write_png(tmp_path / f"w{i}.png") for i in range(3)]
+    wrong = "wrong-secret-value-1234567890"
+    done = run("upload", "--no-copy", *map(str, images), env={SECRET_ENV: wrong})
+    assert done.returncode == 5
+    assert done.stdout == ""
+    assert "refused the credentials of profile 'blog'" in done.stderr
+    assert "SignatureDoesNotMatch" in done.stderr
+    assert done.stderr.count("Hint:") == 1
+    assert wrong not in done.stderr
+    assert profile.server.secret_key not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert profile.keys() == []
+
+
+def test_missing_bucket_is_a_config_error(profile: Bucket, tmp_path: Path, run):
+    write_profile(profile, bucket="no-such-bucket-b2img")
+    done = run("upload", "--no-copy", str(write_png(tmp_path / "m.png")))
+    assert done.returncode == 3
+    assert "bucket 'no-such-bucket-b2img' does not exist" in done.stderr
+
+
+def test_unreachable_endpoint_fails_quickly(profile: Bucket, tmp_path: Path, run):
+    from s3server import free_port
+
+    write_profile(profile, endpoint=f"http://127.0.0.1:{free_port()}")
+    started = time.monotonic()
+    done = run("upload", "--no-copy", str(write_png(tmp_path / "x.png")), timeout=60)
+    assert done.returncode == 6
+    assert time.monotonic() - started < 30
+    assert "cannot reach http://127.0.0.1:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_python_dash_m(profile: Bucket, tmp_path: Path):
+    import subprocess
+    import sys
+
+    image = write_png(tmp_path / "m.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "b2img", "upload", "--no-copy", "-f", "url", str(image)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert profile.get(f"{month_prefix()}/m.png")["Data"] == image.read_bytes()
+
+
+def test_clipboard_failure_is_only_a_warning(profile: Bucket, tmp_path: Path, run):
+    done = run("upload", str(write_png(tmp_path / "w.png")))
+    assert done.returncode == 0
+    assert "Warning: could not copy the links to the clipboard" in done.stderr
+    assert done.stdout.startswith("![w](")
+
+
+def write_profile(target: Bucket, **changes: object) -> None:
+    table: dict[str, object] = {
+        "endpoint": target.server.endpoint,
+        "region": "us-west-004",
+        "bucket": target.name,
+        "access_key_id": target.server.access_key,
+        "secret_access_key": {"env": SECRET_ENV},
+        "path_style": True,
+        "url_prefix": target.prefix,
+    }
+    table.update(changes)
+    write_config({"blog": table})
