@@ -145,7 +145,13 @@ class S3Uploader:
                     f"bucket '{s.bucket}' does not exist at {s.endpoint}",
                     hint=f"check the bucket name and endpoint ({show})",
                 )
-            if code in ("AccessDenied", "Forbidden", "403"):
+            if code == "403":  # a HEAD answer has no body to tell the two causes apart
+                return AuthError(
+                    f"{s.endpoint} refused the credentials of profile '{self._profile}' or "
+                    f"denied them access to bucket '{s.bucket}' (HTTP 403) while {action}",
+                    hint=f"check access_key_id, the secret and the key's bucket access ({show})",
+                )
+            if code in ("AccessDenied", "Forbidden"):
                 return AuthError(
                     f"{s.endpoint} denied access to bucket '{s.bucket}' while {action}",
                     hint="the key needs write access (B2: writeFiles) to this bucket; " + show,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from b2img.backends import make_uploader
+from b2img.errors import ConfigError
 from b2img.links import LinkFormat
 from b2img.service import UploadPlan, upload_files
 
@@ -19,7 +20,9 @@ from .results import render_outcomes
 def upload(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Image files to upload.", show_default=False, metavar="FILE..."),
+        typer.Argument(
+            help="Image files to upload.", show_default=False, metavar="FILE", readable=False
+        ),
     ],
     profile: ProfileOption = None,
     link_format: Annotated[
@@ -49,7 +52,7 @@ def upload(
     """Upload image files and print one link per file, in the order given."""
     config = load_config()
     chosen = config.profile(profile)
-    fmt = LinkFormat.parse(link_format) if link_format else chosen.link_format
+    fmt = _link_format(link_format) if link_format else chosen.link_format
     uploader = None if dry_run else make_uploader(chosen, max_connections=jobs)
     outcomes = upload_files(files, UploadPlan(chosen, fmt), uploader=uploader, jobs=jobs)
     shown = output.with_progress(outcomes, total=len(files), label="Uploading")
@@ -58,3 +61,10 @@ def upload(
     )
     if code:
         raise typer.Exit(code)
+
+
+def _link_format(spec: str) -> LinkFormat:
+    try:
+        return LinkFormat.parse(spec)
+    except ConfigError as exc:
+        raise typer.BadParameter(f"{exc.message}. {exc.hint}", param_hint="--format") from None

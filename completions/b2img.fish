@@ -1,0 +1,1 @@
+complete --command b2img --no-files --arguments "(env _B2IMG_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) b2img)" --condition "env _B2IMG_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) b2img"
