@@ -20,8 +20,16 @@ def _color() -> bool:
     return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
 
 
+# While a progress bar is drawn on a terminal, result lines bound for the same terminal wait until
+# it is gone; lines bound for a pipe (an editor reading them) are never held back.
+_held: list[str] | None = None
+
+
 def payload(line: str) -> None:
     """One line of the result on stdout, flushed so an editor sees it at once."""
+    if _held is not None:
+        _held.append(line)
+        return
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
@@ -80,10 +88,18 @@ def with_progress(items: Iterable[T], *, total: int, label: str) -> Iterator[T]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    global _held
     console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        for item in items:
-            yield item
-            progress.advance(task)
+    _held = [] if sys.stdout.isatty() else None
+    try:
+        # Never redirect stdout into the bar's console: the payload must stay on stdout.
+        with Progress(*columns, console=console, transient=True, redirect_stdout=False) as bar:
+            task = bar.add_task(label, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)
+    finally:
+        held, _held = _held, None
+        for line in held or ():
+            payload(line)
