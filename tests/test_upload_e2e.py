@@ -277,3 +277,48 @@ def write_profile(target: Bucket, **changes: object) -> None:
     }
     table.update(changes)
     write_config({"blog": table})
+
+
+def test_a_silent_server_times_out(profile: Bucket, tmp_path: Path, run):
+    """A server that accepts connections and never answers: bounded by B2IMG_TIMEOUT."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        write_profile(profile, endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        started = time.monotonic()
+        image = str(write_png(tmp_path / "t.png"))
+        done = run("upload", "--no-copy", image, env={"B2IMG_TIMEOUT": "1"})
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+        for sock in held:
+            sock.close()
+        listener.close()
+    assert done.returncode == 6, done.stderr
+    assert "ReadTimeoutError" in done.stderr
+    assert len(held) >= 3  # retried (standard mode), then given up
+    assert elapsed < 20
+
+
+def test_bad_timeout_setting(profile: Bucket, tmp_path: Path, run):
+    done = run("upload", str(write_png(tmp_path / "t.png")), env={"B2IMG_TIMEOUT": "soon"})
+    assert done.returncode == 3
+    assert "B2IMG_TIMEOUT='soon' is not a number of seconds" in done.stderr

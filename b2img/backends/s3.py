@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 60.0
+READ_TIMEOUT = 20.0  # per socket read: how long a silent server may keep us waiting
+TIMEOUT_ENV = "B2IMG_TIMEOUT"
 MAX_ATTEMPTS = 3
 
 _REGION_IN_HOST = re.compile(
@@ -54,6 +55,23 @@ def derive_region(endpoint: str, region: str = "") -> str:
     return match.group("region").lower() if match else "us-east-1"
 
 
+def network_timeout() -> float:
+    """Seconds to wait for a connection or an answer: ``$B2IMG_TIMEOUT``, else READ_TIMEOUT."""
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    if not raw:
+        return READ_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ConfigError(
+            f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
+            hint=f"e.g. {TIMEOUT_ENV}=30, or unset it for the default ({READ_TIMEOUT:.0f})",
+        )
+    return value
+
+
 def _isolated_session() -> Any:
     """A botocore session that reads no AWS profile, config file or credentials file."""
     import botocore.session
@@ -73,6 +91,7 @@ class S3Uploader:
     ) -> None:
         from botocore.config import Config
 
+        timeout = network_timeout()
         self._settings = settings
         self._profile = profile
         config = Config(
@@ -80,8 +99,8 @@ class S3Uploader:
             signature_version="s3v4",
             s3={"addressing_style": "path" if settings.path_style else "virtual"},
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
+            connect_timeout=min(CONNECT_TIMEOUT, timeout),
+            read_timeout=timeout,
             max_pool_connections=max(1, max_connections),
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
