@@ -83,6 +83,27 @@ def read_source(path: Path) -> Source:
     return Source(label, path.name, data, media)
 
 
+CLIPBOARD_LABEL = "clipboard"
+
+
+def clipboard_source(data: bytes, *, name: str | None, clock: Clock = local_now) -> Source:
+    """The clipboard image as a source named ``name``, else like PicGo: YYYYMMDDHHmmssSSS.png.
+
+    A name without an extension gets the image's own (``diagram`` -> ``diagram.png``).
+    """
+    media = sniff(data[:SNIFF_BYTES])
+    if media is None or not media.raster:
+        raise InputError("no image on the clipboard (its data is not an image)")
+    if name is None:
+        when = clock()
+        name = when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
+    if "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise InputError(f"--name '{name}' is not a file name", hint="e.g. --name diagram.png")
+    if not os.path.splitext(name)[1]:  # noqa: PTH122 - same split as {extName}
+        name = f"{name}.{media.extension}"
+    return Source(CLIPBOARD_LABEL, name, data, media)
+
+
 @dataclass(frozen=True)
 class UploadPlan:
     profile: Profile
@@ -104,6 +125,22 @@ def describe_link(plan: UploadPlan, source: Source, key: str) -> tuple[str, str]
     return url, link
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One input to upload: its label for messages, and how to read it."""
+
+    label: str
+    load: Callable[[], Source]
+
+    @classmethod
+    def from_path(cls, path: Path) -> Pending:
+        return cls(str(path), lambda: read_source(path))
+
+    @classmethod
+    def from_source(cls, source: Source) -> Pending:
+        return cls(source.label, lambda: source)
+
+
 def upload_files(
     paths: Sequence[Path],
     plan: UploadPlan,
@@ -111,7 +148,18 @@ def upload_files(
     uploader: Uploader | None,
     jobs: int = 8,
 ) -> Iterator[Outcome]:
-    """Upload each path; yield one outcome per path, in input order, as soon as it is known.
+    """Upload each path; see upload_pending."""
+    return upload_pending([Pending.from_path(p) for p in paths], plan, uploader=uploader, jobs=jobs)
+
+
+def upload_pending(
+    items: Sequence[Pending],
+    plan: UploadPlan,
+    *,
+    uploader: Uploader | None,
+    jobs: int = 8,
+) -> Iterator[Outcome]:
+    """Upload each item; yield one outcome per item, in input order, as soon as it is known.
 
     With ``uploader=None`` nothing is sent: outcomes are what an upload would produce.
     After a failure no later upload can get past (refused credentials, a missing bucket), the
@@ -120,10 +168,10 @@ def upload_files(
     fatal: list[B2ImgError] = []
     lock = threading.Lock()
 
-    def one(path: Path) -> Outcome:
-        label = str(path)
+    def one(item: Pending) -> Outcome:
+        label = item.label
         try:
-            source = read_source(path)
+            source = item.load()
             key = plan.profile.upload_path.render_key(
                 name=source.name, data=source.data, when=plan.clock()
             )
@@ -156,14 +204,14 @@ def upload_files(
             version_id=version,
         )
 
-    workers = max(1, min(jobs, len(paths)))
+    workers = max(1, min(jobs, len(items)))
     if workers == 1:
-        for path in paths:
-            yield one(path)
+        for item in items:
+            yield one(item)
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="b2img-upload")
     try:
-        futures: list[Future[Outcome]] = [pool.submit(one, path) for path in paths]
+        futures: list[Future[Outcome]] = [pool.submit(one, item) for item in items]
         for future in futures:
             yield future.result()
     finally:

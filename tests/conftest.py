@@ -57,7 +57,7 @@ class Bucket:
         answer["Data"] = answer["Body"].read()
         return answer
 
-    def keys(self) -> list[str]:
+    def list_keys(self) -> list[str]:
         listing = self.server.client().list_objects_v2(Bucket=self.name)
         return sorted(item["Key"] for item in listing.get("Contents", []))
 

@@ -134,7 +134,7 @@ def test_bad_format_option_is_a_usage_error(run, tmp_path: Path) -> None:
 def test_no_files_is_a_usage_error(run) -> None:
     done = run("upload")
     assert done.returncode == 2
-    assert "Missing argument" in done.stderr
+    assert "give one or more image files (to upload the clipboard: b2img paste)" in done.stderr
 
 
 def test_errors_have_no_colour_when_piped(run, tmp_path: Path) -> None:

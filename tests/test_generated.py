@@ -20,6 +20,7 @@ COMMANDS_DOC = ROOT / "docs" / "commands.md"
 COMMANDS = [
     [],
     ["upload"],
+    ["paste"],
     ["init"],
     ["profile"],
     ["profile", "add"],

@@ -83,7 +83,7 @@ def test_printed_urls_fetch_exactly_the_uploaded_objects(profile: Bucket, tmp_pa
         status, body, _ = profile.server.signed_get(url)
         assert status == 200, (url, body[:200])
         assert body == path.read_bytes()
-    assert profile.keys() == sorted(f"{month_prefix()}/{n}" for n in NASTY_NAMES)
+    assert profile.list_keys() == sorted(f"{month_prefix()}/{n}" for n in NASTY_NAMES)
 
 
 def test_many_files_keep_input_order(profile: Bucket, tmp_path: Path, run):
@@ -93,7 +93,7 @@ def test_many_files_keep_input_order(profile: Bucket, tmp_path: Path, run):
     assert done.returncode == 0, done.stderr
     expected = [hashlib.md5(f.read_bytes()).hexdigest() + ".png" for f in files]
     assert done.stdout.splitlines() == expected
-    assert profile.keys() == sorted(expected)
+    assert profile.list_keys() == sorted(expected)
 
 
 def test_partial_failure_prints_the_good_links(profile: Bucket, tmp_path: Path, run):
@@ -109,7 +109,7 @@ def test_partial_failure_prints_the_good_links(profile: Bucket, tmp_path: Path, 
     ]
     assert f"Error: {tmp_path / 'gone.png'}: no such file" in done.stderr
     assert "Traceback" not in done.stderr
-    assert profile.keys() == [f"{month_prefix()}/one.png", f"{month_prefix()}/two.png"]
+    assert profile.list_keys() == [f"{month_prefix()}/one.png", f"{month_prefix()}/two.png"]
 
 
 def test_json_document(profile: Bucket, tmp_path: Path, run):
@@ -159,7 +159,7 @@ def test_dry_run_uploads_nothing_and_needs_no_secret(profile: Bucket, tmp_path: 
     key = f"{month_prefix()}/d.png"
     assert done.stdout == f"![d]({profile.prefix}/{key})\n"
     assert f"would upload {image} → {key} (image/png," in done.stderr
-    assert profile.keys() == []
+    assert profile.list_keys() == []
 
 
 def test_formats_html_bbcode_and_custom_with_size(profile: Bucket, tmp_path: Path, run):
@@ -206,7 +206,7 @@ def test_aws_environment_is_ignored(profile: Bucket, tmp_path: Path, run):
     }
     done = run("upload", "--no-copy", str(image), env=env)
     assert done.returncode == 0, done.stderr
-    assert profile.keys() == [f"{month_prefix()}/e.png"]
+    assert profile.list_keys() == [f"{month_prefix()}/e.png"]
 
 
 def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_path: Path, run):
@@ -221,7 +221,7 @@ def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_p
     assert wrong not in done.stderr
     assert profile.server.secret_key not in done.stderr
     assert "Traceback" not in done.stderr
-    assert profile.keys() == []
+    assert profile.list_keys() == []
 
 
 def test_missing_bucket_is_a_config_error(profile: Bucket, tmp_path: Path, run):

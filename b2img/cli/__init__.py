@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 from b2img import __version__
 from b2img.errors import B2ImgError, ExitCode
 
-from . import config_cmd, init_cmd, output, profile, upload
+from . import config_cmd, init_cmd, output, paste, profile, upload
 
 
 class BoundaryGroup(TyperGroup):
@@ -75,6 +75,7 @@ def _root(
 
 
 app.command(name="upload")(upload.upload)
+app.command(name="paste")(paste.paste)
 app.command(name="init")(init_cmd.init)
 app.add_typer(profile.app, name="profile")
 app.add_typer(config_cmd.app, name="config")
@@ -82,4 +83,19 @@ app.add_typer(config_cmd.app, name="config")
 
 def main() -> None:
     app(prog_name="b2img")
+    sys.exit(0)
+
+
+def picgo_main() -> None:
+    """``b2img-picgo``: answers ``picgo upload|u [FILE…]`` as PicGo-Core does, for editor plugins
+    that run PicGo-Core (nvim-picgo, Obsidian's PicGo-Core mode). Without files it uploads the
+    clipboard, like ``picgo upload``."""
+    args = sys.argv[1:]
+    if args[:1] in (["-v"], ["--version"], ["-V"]):
+        output.payload(__version__)
+        sys.exit(0)
+    if args[:1] not in (["upload"], ["u"]):
+        output.payload("[PicGo ERROR]: b2img-picgo only answers 'upload' (or 'u') [FILE…]")
+        sys.exit(int(ExitCode.USAGE))
+    app(args=["upload", "--picgo-compat", *args[1:]], prog_name="b2img-picgo")
     sys.exit(0)

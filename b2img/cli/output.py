@@ -50,12 +50,15 @@ def warn(message: str) -> None:
 def error(exc: B2ImgError, *, hint: bool = True, subject: str = "") -> None:
     """``Error: <message> [where]``, prefixed with ``subject`` unless the message names it."""
     label = typer.style("Error:", fg="red", bold=True)
-    text = str(exc)
-    if subject and subject not in text:
-        text = f"{subject}: {text}"
-    typer.echo(f"{label} {text}", err=True, color=_color())
+    typer.echo(f"{label} {about(exc, subject)}", err=True, color=_color())
     if hint and exc.hint:
         show_hint(exc.hint)
+
+
+def about(exc: B2ImgError, subject: str) -> str:
+    """The error's text, prefixed with ``subject`` unless it already names it."""
+    text = str(exc)
+    return f"{subject}: {text}" if subject and subject not in text else text
 
 
 def show_hint(text: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from b2img.clipboard import ClipboardUnavailable, copy_text
 from b2img.service import Failed, Outcome, Uploaded
@@ -16,11 +16,16 @@ def render_outcomes(
     *,
     command: str,
     profile: str,
-    json_out: bool,
+    style: Literal["links", "json", "picgo"],
     copy: bool,
     dry_run: bool,
 ) -> int:
-    """Show each outcome as it arrives; return the exit code (the first failure's, else 0)."""
+    """Show each outcome as it arrives; return the exit code (the first failure's, else 0).
+
+    ``links`` streams one line per success; ``json`` prints one document at the end; ``picgo``
+    prints what PicGo-Core prints: ``[PicGo ERROR]: …`` per failure, then ``[PicGo SUCCESS]: ``
+    and the URLs in one write, since some plugins expect the header and the first URL together.
+    """
     links: list[str] = []
     results: list[dict[str, Any]] = []
     hints: list[str] = []
@@ -34,17 +39,21 @@ def render_outcomes(
                     f"would upload {outcome.source} → {outcome.key} "
                     f"({outcome.content_type}, {output.human_size(outcome.size)})"
                 )
-            if not json_out:
+            if style == "links":
                 output.payload(outcome.link)
             continue
         code = code or int(outcome.error.exit_code)
         results.append(_failed_json(outcome))
         output.error(outcome.error, hint=False, subject=outcome.source)
+        if style == "picgo":
+            output.payload(f"[PicGo ERROR]: {output.about(outcome.error, outcome.source)}")
         if outcome.error.hint and outcome.error.hint not in hints:
             hints.append(outcome.error.hint)
     for hint in hints:
         output.show_hint(hint)
-    if json_out:
+    if style == "picgo" and links:
+        output.payload("[PicGo SUCCESS]: \n" + "\n".join(links))
+    if style == "json":
         output.emit_json(
             {
                 "version": output.JSON_VERSION,

@@ -1,0 +1,103 @@
+"""What `upload` and `paste` share: choosing the profile, uploading, rendering the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from b2img.backends import make_uploader
+from b2img.errors import B2ImgError, ConfigError
+from b2img.links import LinkFormat
+from b2img.service import Pending, UploadPlan, upload_pending
+
+from . import output
+from .common import load_config
+from .results import render_outcomes
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help='markdown, url, html, bbcode, or a template such as \'<img src="{url}" '
+        'width="{width}">\' (fields: {url} {name} {key} {width} {height}). '
+        "Default: the profile's link_format.",
+        show_default=False,
+    ),
+]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", "-j", min=1, max=64, metavar="N", help="Concurrent uploads.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="Print the keys and links; upload nothing.")
+]
+CopyOption = Annotated[
+    bool, typer.Option("--copy/--no-copy", help="Copy the links to the clipboard.")
+]
+PicgoOption = Annotated[
+    bool,
+    typer.Option(
+        "--picgo-compat",
+        help="Print like PicGo-Core ('[PicGo SUCCESS]:' then the URLs) for editor plugins "
+        "that run 'picgo upload'.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    profile: str | None
+    link_format: str | None
+    json_out: bool
+    jobs: int
+    dry_run: bool
+    copy: bool
+    picgo: bool
+
+
+def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> None:
+    """Upload what ``gather`` returns and render it; raises typer.Exit with the exit code."""
+    try:
+        code = _run(command, options, gather)
+    except B2ImgError as exc:
+        if options.picgo:
+            output.payload(f"[PicGo ERROR]: {exc}")
+        raise
+    if code:
+        raise typer.Exit(code)
+
+
+def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> int:
+    if options.picgo and options.json_out:
+        raise typer.BadParameter("cannot be combined with --json", param_hint="--picgo-compat")
+    config = load_config()
+    chosen = config.profile(options.profile)
+    if options.picgo:
+        fmt = LinkFormat.parse("url")
+    elif options.link_format:
+        fmt = _link_format(options.link_format)
+    else:
+        fmt = chosen.link_format
+    items = gather()
+    uploader = None if options.dry_run else make_uploader(chosen, max_connections=options.jobs)
+    outcomes = upload_pending(items, UploadPlan(chosen, fmt), uploader=uploader, jobs=options.jobs)
+    shown = output.with_progress(outcomes, total=len(items), label="Uploading")
+    return render_outcomes(
+        shown,
+        command=command,
+        profile=chosen.name,
+        style="picgo" if options.picgo else "json" if options.json_out else "links",
+        copy=options.copy,
+        dry_run=options.dry_run,
+    )
+
+
+def _link_format(spec: str) -> LinkFormat:
+    try:
+        return LinkFormat.parse(spec)
+    except ConfigError as exc:
+        raise typer.BadParameter(f"{exc.message}. {exc.hint}", param_hint="--format") from None
