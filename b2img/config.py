@@ -27,7 +27,8 @@ BACKENDS = ("s3",)
 DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
-COMMON_FIELDS = ("backend", "upload_path", "url_prefix", "url_suffix", "link_format")
+COMMON_FIELDS = ("backend", "upload_path", "url_prefix", "url_suffix", "link_format", "on_conflict")
+ON_CONFLICT = ("rename", "error", "overwrite")
 S3_FIELDS = (
     "endpoint",
     "region",
@@ -62,6 +63,7 @@ class Profile:
     url_suffix: str
     link_format: LinkFormat
     s3: S3Settings
+    on_conflict: str = "rename"
 
     def object_url_args(self) -> dict[str, Any]:
         return {
@@ -194,6 +196,11 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
     except ConfigError as exc:
         exc.message = f"profile '{name}': {exc.message}"
         raise
+    on_conflict = _string(table, "on_conflict", name, "rename")
+    if on_conflict not in ON_CONFLICT:
+        raise ConfigError(
+            f"profile '{name}': on_conflict '{on_conflict}' is not one of {', '.join(ON_CONFLICT)}"
+        )
     s3 = S3Settings(
         endpoint=endpoint.rstrip("/"),
         region=_string(table, "region", name),
@@ -214,6 +221,7 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
         url_suffix=_string(table, "url_suffix", name),
         link_format=link_format,
         s3=s3,
+        on_conflict=on_conflict,
     )
 
 

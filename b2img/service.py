@@ -7,30 +7,28 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from b2img.backends import Uploader
-from b2img.config import Profile
-from b2img.errors import AuthError, B2ImgError, ConfigError, InputError
+from b2img.backends.base import Payload, RemoteObject, Uploader
+from b2img.config import ON_CONFLICT, Profile
+from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
+from b2img.history import History, Record
 from b2img.links import LinkFormat, object_url
-from b2img.mediatype import SNIFF_BYTES, MediaType, sniff
+from b2img.sources import Clock, Source, local_now, read_source
 
-Clock = Callable[[], datetime]
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
+__all__ = ["ON_CONFLICT", "Deleted", "Failed", "Outcome", "Pending", "UploadPlan", "Uploaded"]
+# Called with (input label, bytes sent since the last call, the input's total size).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class Source:
-    """One input file, read and identified."""
-
-    label: str  # the path as the user gave it
-    name: str  # the file name used for {fullName}
-    data: bytes
-    media: MediaType
+class UploadPlan:
+    profile: Profile
+    link_format: LinkFormat
+    on_conflict: str = "rename"
+    force: bool = False  # look in the store even when the history knows the content
+    clock: Clock = local_now
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,10 @@ class Uploaded:
     content_type: str
     dry_run: bool = False
     version_id: str = ""
+    # "" for a new upload; "history" when the history knew the content (no request made);
+    # "store" when the store already held these bytes under the key.
+    reused: str = ""
+    renamed_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,77 +54,6 @@ class Failed:
 
 
 Outcome = Uploaded | Failed
-
-
-def read_source(path: Path) -> Source:
-    """Read one file and check that it is an image b2img can upload."""
-    label = str(path)
-    try:
-        if path.is_dir():
-            raise InputError(f"{label} is a directory", hint="pass image files, not folders")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{label}: no such file", hint="check the path") from None
-    except PermissionError:
-        raise InputError(f"{label}: permission denied", hint="check the file's mode") from None
-    except OSError as exc:
-        raise InputError(f"{label}: cannot read ({exc.strerror})") from None
-    if not data:
-        raise InputError(f"{label} is empty", hint="pass a non-empty image file")
-    media = sniff(data[:SNIFF_BYTES])
-    if media is None:
-        raise InputError(
-            f"{label} is not an image (its content matches no known image format)",
-            hint="b2img uploads PNG, JPEG, GIF, WebP, AVIF, HEIC, BMP, TIFF, ICO and JPEG XL",
-        )
-    if not media.raster:
-        raise InputError(
-            f"{label} is an SVG, which can carry scripts, so b2img does not upload it",
-            hint="convert it to PNG, or upload it by another means if you trust it",
-        )
-    return Source(label, path.name, data, media)
-
-
-CLIPBOARD_LABEL = "clipboard"
-
-
-def clipboard_source(data: bytes, *, name: str | None, clock: Clock = local_now) -> Source:
-    """The clipboard image as a source named ``name``, else like PicGo: YYYYMMDDHHmmssSSS.png.
-
-    A name without an extension gets the image's own (``diagram`` -> ``diagram.png``).
-    """
-    media = sniff(data[:SNIFF_BYTES])
-    if media is None or not media.raster:
-        raise InputError("no image on the clipboard (its data is not an image)")
-    if name is None:
-        when = clock()
-        name = when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
-    if "/" in name or "\\" in name or name in ("", ".", ".."):
-        raise InputError(f"--name '{name}' is not a file name", hint="e.g. --name diagram.png")
-    if not os.path.splitext(name)[1]:  # noqa: PTH122 - same split as {extName}
-        name = f"{name}.{media.extension}"
-    return Source(CLIPBOARD_LABEL, name, data, media)
-
-
-@dataclass(frozen=True)
-class UploadPlan:
-    profile: Profile
-    link_format: LinkFormat
-    clock: Clock = local_now
-
-
-def describe_link(plan: UploadPlan, source: Source, key: str) -> tuple[str, str]:
-    url = object_url(key=key, **plan.profile.object_url_args())
-    width = height = None
-    if plan.link_format.needs_size:
-        from b2img.imaging import dimensions
-
-        size = dimensions(source.data)
-        if size:
-            width, height = size
-    stem = os.path.splitext(source.name)[0]  # noqa: PTH122 - same split as {fileName}
-    link = plan.link_format.render(url=url, name=stem, key=key, width=width, height=height)
-    return url, link
 
 
 @dataclass(frozen=True)
@@ -141,68 +72,59 @@ class Pending:
         return cls(source.label, lambda: source)
 
 
+class LazyUploader:
+    """Makes the uploader on first use, so answers from the history cost no client set-up."""
+
+    def __init__(self, factory: Callable[[], Uploader]) -> None:
+        self._factory = factory
+        self._made: Uploader | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Uploader:
+        with self._lock:
+            if self._made is None:
+                self._made = self._factory()
+            return self._made
+
+
 def upload_files(
     paths: Sequence[Path],
     plan: UploadPlan,
     *,
-    uploader: Uploader | None,
+    uploader: Callable[[], Uploader] | None,
+    history: History | None = None,
     jobs: int = 8,
 ) -> Iterator[Outcome]:
     """Upload each path; see upload_pending."""
-    return upload_pending([Pending.from_path(p) for p in paths], plan, uploader=uploader, jobs=jobs)
+    items = [Pending.from_path(p) for p in paths]
+    return upload_pending(items, plan, uploader=uploader, history=history, jobs=jobs)
 
 
 def upload_pending(
     items: Sequence[Pending],
     plan: UploadPlan,
     *,
-    uploader: Uploader | None,
+    uploader: Callable[[], Uploader] | None,
+    history: History | None = None,
     jobs: int = 8,
+    progress: Progress | None = None,
 ) -> Iterator[Outcome]:
     """Upload each item; yield one outcome per item, in input order, as soon as it is known.
 
-    With ``uploader=None`` nothing is sent: outcomes are what an upload would produce.
+    ``uploader`` makes the backend (called at most once, when first needed); None means a dry
+    run: nothing is sent. Content the history knows for this profile is answered from it.
     After a failure no later upload can get past (refused credentials, a missing bucket), the
     uploads not yet started fail with the same error instead of repeating the request.
     """
+    lazy = LazyUploader(uploader) if uploader else None
     fatal: list[B2ImgError] = []
     lock = threading.Lock()
 
     def one(item: Pending) -> Outcome:
-        label = item.label
         try:
-            source = item.load()
-            key = plan.profile.upload_path.render_key(
-                name=source.name, data=source.data, when=plan.clock()
-            )
-            url, link = describe_link(plan, source, key)
+            return _upload_one(item, plan, lazy, history, progress, fatal, lock)
         except B2ImgError as exc:
-            return Failed(label, exc)
-        version = ""
-        if uploader is not None:
-            with lock:
-                if fatal:
-                    return Failed(label, fatal[0])
-            try:
-                stored = uploader.put(
-                    key=key, data=source.data, content_type=source.media.mime, source_name=label
-                )
-            except B2ImgError as exc:
-                if isinstance(exc, AuthError | ConfigError):
-                    with lock:
-                        fatal.append(exc)
-                return Failed(label, exc)
-            version = stored.version_id
-        return Uploaded(
-            source=label,
-            key=key,
-            url=url,
-            link=link,
-            size=len(source.data),
-            content_type=source.media.mime,
-            dry_run=uploader is None,
-            version_id=version,
-        )
+            return Failed(item.label, exc)
 
     workers = max(1, min(jobs, len(items)))
     if workers == 1:
@@ -217,3 +139,225 @@ def upload_pending(
     finally:
         # On Ctrl-C (or a consumer that stops early) drop what has not started.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _upload_one(
+    item: Pending,
+    plan: UploadPlan,
+    lazy: LazyUploader | None,
+    history: History | None,
+    progress: Progress | None,
+    fatal: list[B2ImgError],
+    lock: threading.Lock,
+) -> Outcome:
+    profile = plan.profile
+    source = item.load()
+    source.digests.prime("sha256", "md5")
+    if history is not None and not plan.force:
+        known = history.find_content(
+            profile=profile.name, bucket=profile.s3.bucket, sha256=source.sha256
+        )
+        if known is not None:
+            return _uploaded(plan, source, known.key, reused="history", dry_run=lazy is None)
+    key = profile.upload_path.render_key(
+        name=source.name, digest=source.digests.digest, when=plan.clock()
+    )
+    if lazy is None:
+        return _uploaded(plan, source, key, dry_run=True)
+    with lock:
+        if fatal:
+            raise fatal[0]
+    try:
+        backend = lazy.get()
+        final_key, existing = _resolve_conflict(backend, key, source, plan.on_conflict)
+        version = ""
+        if existing is None:
+            sent = _byte_relay(progress, source) if progress else None
+            stored = backend.put(_payload(final_key, source), progress=sent)
+            version = stored.version_id
+    except (AuthError, ConfigError) as exc:
+        with lock:
+            fatal.append(exc)
+        raise
+    outcome = _uploaded(
+        plan,
+        source,
+        final_key,
+        reused="store" if existing else "",
+        version_id=version,
+        renamed_from=key if final_key != key else "",
+    )
+    if history is not None:
+        history.add(
+            Record(
+                profile=profile.name,
+                backend=profile.backend,
+                bucket=profile.s3.bucket,
+                key=final_key,
+                url=outcome.url,
+                size=source.size,
+                sha256=source.sha256,
+                content_type=source.media.mime,
+                version_id=version,
+                source=source.label,
+            )
+        )
+    return outcome
+
+
+def _byte_relay(progress: Progress, source: Source) -> Callable[[int], None]:
+    return lambda sent: progress(source.label, sent, source.size)
+
+
+def _payload(key: str, source: Source) -> Payload:
+    return Payload(
+        key=key,
+        label=source.label,
+        content_type=source.media.mime,
+        size=source.size,
+        sha256=source.sha256,
+        data=source.data,
+        path=source.path,
+    )
+
+
+def _uploaded(plan: UploadPlan, source: Source, key: str, **extra: str | bool) -> Uploaded:
+    url, link = describe_link(plan, source, key)
+    return Uploaded(
+        source=source.label,
+        key=key,
+        url=url,
+        link=link,
+        size=source.size,
+        content_type=source.media.mime,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def describe_link(plan: UploadPlan, source: Source, key: str) -> tuple[str, str]:
+    url = object_url(key=key, **plan.profile.object_url_args())
+    width = height = None
+    if plan.link_format.needs_size:
+        from b2img.imaging import dimensions
+
+        size = dimensions(source.head(64 * 1024))
+        if size:
+            width, height = size
+    stem = os.path.splitext(source.name)[0]  # noqa: PTH122 - same split as {fileName}
+    link = plan.link_format.render(url=url, name=stem, key=key, width=width, height=height)
+    return url, link
+
+
+# ---- overwrite protection -----------------------------------------------------------------------
+
+
+def same_content(remote: RemoteObject, source: Source) -> bool:
+    """Whether ``remote`` holds ``source``'s bytes: by b2img's SHA-256 metadata, or, for objects
+    other tools stored, by size and a plain MD5 ETag."""
+    if remote.sha256:
+        return remote.sha256 == source.sha256
+    if remote.size != source.size or "-" in remote.etag:
+        return False
+    return remote.etag.lower() == source.digests.hexdigest("md5")
+
+
+def _resolve_conflict(
+    backend: Uploader, key: str, source: Source, policy: str
+) -> tuple[str, RemoteObject | None]:
+    """The key to store ``source`` under, and the object already holding it there, if any.
+
+    B2 has no conditional PUT, so this is a HEAD before the PUT; a writer racing between the two
+    can still win, which the policy cannot prevent.
+    """
+    remote = backend.head(key)
+    if remote is None or policy == "overwrite":
+        return key, None if remote is None or not same_content(remote, source) else remote
+    if same_content(remote, source):
+        return key, remote
+    if policy == "error":
+        raise UploadError(
+            f"{key} already exists with different content",
+            hint="rename the file, or pass --on-conflict rename (or overwrite)",
+        )
+    for length in (8, 16, 64):
+        candidate = hashed_key(key, source.sha256[:length])
+        remote = backend.head(candidate)
+        if remote is None:
+            return candidate, None
+        if same_content(remote, source):
+            return candidate, remote
+    raise UploadError(f"{key}: every renamed key is taken by different content")
+
+
+def hashed_key(key: str, digest: str) -> str:
+    """``dir/name.ext`` -> ``dir/name-<digest>.ext``."""
+    folder, _, name = key.rpartition("/")
+    stem, ext = os.path.splitext(name)  # noqa: PTH122 - same split as {extName}
+    if not stem:  # a name such as ".png": keep the dot file shape
+        stem, ext = name, ""
+    renamed = f"{stem}-{digest}{ext}"
+    return f"{folder}/{renamed}" if folder else renamed
+
+
+# ---- delete -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deleted:
+    target: str
+    key: str
+    versions: int
+
+
+def key_for(target: str, profile: Profile, history: History | None) -> str:
+    """The object key a user meant by a link or a key."""
+    if history is not None:
+        known = history.find_url(profile=profile.name, url=target)
+        if known is not None:
+            return known.key
+    prefix = profile.url_prefix.rstrip("/")
+    candidates = [prefix] if prefix else []
+    if not prefix or target.startswith(("http://", "https://")):
+        parts = urlsplit(profile.s3.endpoint)
+        bucket = profile.s3.bucket
+        candidates += [
+            f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{bucket}",
+            f"{parts.scheme}://{bucket}.{parts.netloc}{parts.path.rstrip('/')}",
+        ]
+    for base in candidates:
+        if base and target.startswith(base + "/"):
+            rest = target[len(base) + 1 :]
+            suffix = profile.url_suffix
+            if suffix and rest.endswith(suffix):
+                rest = rest[: -len(suffix)]
+            return unquote(rest.split("?", 1)[0].split("#", 1)[0])
+    if target.startswith(("http://", "https://")):
+        raise InputError(
+            f"{target} is not a link of profile '{profile.name}'",
+            hint="pass the object's key, or choose the profile that made the link (--profile)",
+        )
+    return target.lstrip("/")
+
+
+def delete_objects(
+    targets: Sequence[str],
+    profile: Profile,
+    *,
+    uploader: Callable[[], Uploader],
+    history: History | None,
+) -> Iterator[Deleted | Failed]:
+    lazy = LazyUploader(uploader)
+    for target in targets:
+        try:
+            key = key_for(target, profile, history)
+            versions = lazy.get().delete(key)
+            if history is not None:
+                history.remove_key(profile=profile.name, bucket=profile.s3.bucket, key=key)
+            if not versions:
+                raise InputError(
+                    f"{key} is not in bucket '{profile.s3.bucket}'",
+                    hint="b2img history shows what was uploaded",
+                )
+            yield Deleted(target, key, versions)
+        except B2ImgError as exc:
+            yield Failed(target, exc)

@@ -9,7 +9,6 @@ A rendered key is sanitised so it is always a usable object key.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -43,6 +42,7 @@ PLACEHOLDERS = DATE_FIELDS + FILE_FIELDS
 DEFAULT_UPLOAD_PATH = "{year}/{month}/{fullName}"
 MAX_KEY_BYTES = 1024  # S3's limit on an object key
 
+Digest = Callable[[str], bytes]
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _SPEC = re.compile(r"([A-Za-z0-9_]+)(?::(\d+)(?:,(\d+))?)?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -75,9 +75,13 @@ class Template:
     def fields(self) -> frozenset[str]:
         return frozenset(p.name for p in self.parts if isinstance(p, Field))
 
-    def render(self, *, name: str, data: bytes, when: datetime) -> str:
-        """The raw (unsanitised) text for one file named ``name`` with content ``data``."""
-        values = _Values(name, data, when)
+    def render(self, *, name: str, digest: Digest, when: datetime) -> str:
+        """The raw (unsanitised) text for one file named ``name``.
+
+        ``digest(algorithm)`` returns the content's raw hash; it is called only for the hash
+        placeholders the template uses.
+        """
+        values = _Values(name, digest, when)
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
@@ -88,8 +92,8 @@ class Template:
             out.append(value[part.start : end])
         return "".join(out)
 
-    def render_key(self, *, name: str, data: bytes, when: datetime) -> str:
-        return sanitize_key(self.render(name=name, data=data, when=when), template=self.source)
+    def render_key(self, *, name: str, digest: Digest, when: datetime) -> str:
+        return sanitize_key(self.render(name=name, digest=digest, when=when), template=self.source)
 
 
 def _parse_field(spec: str) -> Field:
@@ -110,9 +114,9 @@ def _parse_field(spec: str) -> Field:
 class _Values:
     """Computes each placeholder on first use, so unused hashes are never computed."""
 
-    def __init__(self, name: str, data: bytes, when: datetime) -> None:
+    def __init__(self, name: str, digest: Digest, when: datetime) -> None:
         self._name = name
-        self._data = data
+        self._digest = digest
         self._when = when
         self._cache: dict[str, str] = {}
 
@@ -122,14 +126,13 @@ class _Values:
         return self._cache[field]
 
     def _compute(self, field: str) -> str:
-        when, data = self._when, self._data
+        when, digest = self._when, self._digest
         # os.path.splitext splits like Node's path.extname, which picgo-plugin-s3 uses
         # ("a.tar.gz" -> "a.tar" + ".gz", ".bashrc" -> no extension).
         stem, ext = os.path.splitext(self._name)  # noqa: PTH122
 
         def md5_b64() -> str:
-            digest = hashlib.md5(data, usedforsecurity=False).digest()
-            return base64.urlsafe_b64encode(digest).decode("ascii")
+            return base64.urlsafe_b64encode(digest("md5")).decode("ascii")
 
         table: dict[str, Callable[[], str]] = {
             "year": lambda: f"{when.year:04d}",
@@ -144,11 +147,11 @@ class _Values:
             "fullName": lambda: self._name,
             "fileName": lambda: stem,
             "extName": lambda: ext.removeprefix("."),
-            "md5": lambda: hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            "md5": lambda: digest("md5").hex(),
             "md5B64": lambda: md5_b64().rstrip("="),
             "md5B64Short": lambda: md5_b64()[:7],
-            "sha1": lambda: hashlib.sha1(data, usedforsecurity=False).hexdigest(),
-            "sha256": lambda: hashlib.sha256(data).hexdigest(),
+            "sha1": lambda: digest("sha1").hex(),
+            "sha256": lambda: digest("sha256").hex(),
         }
         return table[field]()
 

@@ -21,6 +21,9 @@ COMMANDS = [
     [],
     ["upload"],
     ["paste"],
+    ["delete"],
+    ["history"],
+    ["history", "path"],
     ["init"],
     ["profile"],
     ["profile", "add"],
@@ -83,7 +86,7 @@ def test_commands_doc_is_current() -> None:
 
 def test_every_command_is_documented() -> None:
     listed = re.findall(r"^  (\w[\w-]*)  ", b2img("--help"), re.MULTILINE)
-    for group in ("profile", "config"):
+    for group in ("profile", "config", "history"):
         listed += [
             f"{group} {name}"
             for name in re.findall(r"^  (\w[\w-]*)  ", b2img(group, "--help"), re.MULTILINE)

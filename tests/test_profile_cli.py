@@ -146,8 +146,9 @@ def test_remove_asks_unless_yes() -> None:
     assert runner.invoke(app, ADD).exit_code == 0
     # The test runner's stdin is not a terminal: no prompt, a clear error instead.
     result = runner.invoke(app, ["profile", "remove", "blog"])
-    assert result.exit_code == 3
-    assert "--yes" in result.stderr
+    assert result.exit_code == 2
+    assert "needs confirmation" in result.stderr
+    assert "Hint: b2img profile remove blog --yes" in result.stderr
     assert "blog" in stored()["profiles"]
 
 

@@ -1,18 +1,19 @@
-"""The upload use case with a hand-written fake uploader (logic only; the wire is tested e2e)."""
+"""The upload use case with a hand-written fake store (logic only; the wire is tested e2e)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from pathlib import Path
 
-from helpers import write_png
+import pytest
+from fakes import FakeStore
+from helpers import png_bytes, write_png
 
-from b2img.backends import StoredObject
 from b2img.config import parse_profile
 from b2img.errors import AuthError, UploadError
+from b2img.history import History
 from b2img.links import LinkFormat
-from b2img.service import Failed, Uploaded, UploadPlan, upload_files
+from b2img.service import Failed, Uploaded, UploadPlan, hashed_key, upload_files
 
 PROFILE = parse_profile(
     "t",
@@ -25,33 +26,20 @@ PROFILE = parse_profile(
         "url_prefix": "https://img.example.com",
     },
 )
-PLAN = UploadPlan(PROFILE, LinkFormat.parse("url"), clock=lambda: datetime(2026, 1, 2).astimezone())
 
 
-class FakeUploader:
-    def __init__(self, fail: dict[str, Exception] | None = None) -> None:
-        self.fail = fail or {}
-        self.puts: list[tuple[str, bytes, str]] = []
-        self.lock = threading.Lock()
-
-    def put(self, *, key: str, data: bytes, content_type: str, source_name: str) -> StoredObject:
-        with self.lock:
-            self.puts.append((key, data, content_type))
-        if key in self.fail:
-            raise self.fail[key]
-        return StoredObject(key=key, size=len(data), version_id=f"v-{key}")
-
-    def check(self) -> None:
-        return None
+def plan(**changes: object) -> UploadPlan:
+    clock = lambda: datetime(2026, 1, 2).astimezone()  # noqa: E731
+    return UploadPlan(PROFILE, LinkFormat.parse("url"), clock=clock, **changes)  # type: ignore[arg-type]
 
 
 def test_outcomes_follow_input_order_whatever_the_completion_order(tmp_path: Path) -> None:
     files = [write_png(tmp_path / f"{i}.png", color=(i, 0, 0, 255)) for i in range(30)]
-    fake = FakeUploader()
-    outcomes = list(upload_files(files, PLAN, uploader=fake, jobs=8))
+    store = FakeStore()
+    outcomes = list(upload_files(files, plan(), uploader=lambda: store, jobs=8))
     assert [o.source for o in outcomes] == [str(f) for f in files]
     assert all(isinstance(o, Uploaded) for o in outcomes)
-    assert sorted(k for k, _, _ in fake.puts) == sorted(f"2026/{i}.png" for i in range(30))
+    assert sorted(store.puts()) == sorted(f"2026/{i}.png" for i in range(30))
     first = outcomes[0]
     assert isinstance(first, Uploaded)
     assert first.url == "https://img.example.com/2026/0.png"
@@ -59,7 +47,7 @@ def test_outcomes_follow_input_order_whatever_the_completion_order(tmp_path: Pat
 
 
 def test_dry_run_makes_no_upload(tmp_path: Path) -> None:
-    (outcome,) = upload_files([write_png(tmp_path / "a.png")], PLAN, uploader=None)
+    (outcome,) = upload_files([write_png(tmp_path / "a.png")], plan(), uploader=None)
     assert isinstance(outcome, Uploaded)
     assert outcome.dry_run
     assert outcome.link == "https://img.example.com/2026/a.png"
@@ -68,25 +56,115 @@ def test_dry_run_makes_no_upload(tmp_path: Path) -> None:
 def test_refused_credentials_stop_further_requests(tmp_path: Path) -> None:
     files = [write_png(tmp_path / f"{i}.png") for i in range(5)]
     refused = AuthError("refused")
-    fake = FakeUploader({"2026/0.png": refused})
-    outcomes = list(upload_files(files, PLAN, uploader=fake, jobs=1))
-    assert len(fake.puts) == 1
+    store = FakeStore({"2026/0.png": refused})
+    outcomes = list(upload_files(files, plan(), uploader=lambda: store, jobs=1))
+    assert len(store.requests) == 1
     assert all(isinstance(o, Failed) and o.error is refused for o in outcomes)
 
 
-def test_an_ordinary_upload_error_does_not_stop_the_others(tmp_path: Path) -> None:
-    files = [write_png(tmp_path / f"{i}.png") for i in range(3)]
-    fake = FakeUploader({"2026/1.png": UploadError("boom")})
-    outcomes = list(upload_files(files, PLAN, uploader=fake, jobs=1))
+def test_an_ordinary_error_does_not_stop_the_others(tmp_path: Path) -> None:
+    files = [write_png(tmp_path / f"{i}.png", color=(i, 1, 1, 1)) for i in range(3)]
+    store = FakeStore({"2026/1.png": UploadError("boom")})
+    outcomes = list(upload_files(files, plan(), uploader=lambda: store, jobs=1))
     assert [type(o).__name__ for o in outcomes] == ["Uploaded", "Failed", "Uploaded"]
-    assert len(fake.puts) == 3
+    assert store.puts() == ["2026/0.png", "2026/2.png"]
 
 
-def test_bad_input_is_never_sent(tmp_path: Path) -> None:
+def test_bad_input_is_never_sent_and_makes_no_client(tmp_path: Path) -> None:
     text = tmp_path / "t.png"
     text.write_text("text")
-    fake = FakeUploader()
-    (outcome,) = upload_files([text], PLAN, uploader=fake)
+
+    def factory() -> FakeStore:
+        raise AssertionError("no client should be made")
+
+    (outcome,) = upload_files([text], plan(), uploader=factory)
     assert isinstance(outcome, Failed)
     assert outcome.error.exit_code == 4
-    assert fake.puts == []
+
+
+def test_same_content_at_the_key_is_reused(tmp_path: Path) -> None:
+    image = write_png(tmp_path / "a.png")
+    store = FakeStore()
+    list(upload_files([image], plan(), uploader=lambda: store))
+    (again,) = upload_files([image], plan(), uploader=lambda: store)
+    assert isinstance(again, Uploaded)
+    assert again.reused == "store"
+    assert store.puts() == ["2026/a.png"]
+
+
+def test_different_content_is_renamed_by_default(tmp_path: Path) -> None:
+    store = FakeStore()
+    store.objects["2026/a.png"] = (b"older", "0" * 64)
+    image = write_png(tmp_path / "a.png")
+    (outcome,) = upload_files([image], plan(), uploader=lambda: store)
+    assert isinstance(outcome, Uploaded)
+    import hashlib
+
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    assert outcome.key == f"2026/a-{digest[:8]}.png"
+    assert outcome.renamed_from == "2026/a.png"
+    assert outcome.url == f"https://img.example.com/2026/a-{digest[:8]}.png"
+    assert store.objects["2026/a.png"] == (b"older", "0" * 64)
+
+
+def test_error_policy(tmp_path: Path) -> None:
+    store = FakeStore()
+    store.objects["2026/a.png"] = (b"older", "0" * 64)
+    (outcome,) = upload_files(
+        [write_png(tmp_path / "a.png")], plan(on_conflict="error"), uploader=lambda: store
+    )
+    assert isinstance(outcome, Failed)
+    assert outcome.error.exit_code == 6
+    assert "2026/a.png already exists with different content" in outcome.error.message
+    assert store.puts() == []
+
+
+def test_overwrite_policy(tmp_path: Path) -> None:
+    store = FakeStore()
+    store.objects["2026/a.png"] = (b"older", "0" * 64)
+    image = write_png(tmp_path / "a.png")
+    (outcome,) = upload_files([image], plan(on_conflict="overwrite"), uploader=lambda: store)
+    assert isinstance(outcome, Uploaded)
+    assert store.objects["2026/a.png"][0] == image.read_bytes()
+
+
+def test_history_answers_without_any_request(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    image = write_png(tmp_path / "a.png")
+    store = FakeStore()
+    list(upload_files([image], plan(), uploader=lambda: store, history=history))
+    made: list[int] = []
+
+    def factory() -> FakeStore:
+        made.append(1)
+        return store
+
+    copy = tmp_path / "copy-of-a.png"
+    copy.write_bytes(image.read_bytes())
+    (again,) = upload_files([copy], plan(), uploader=factory, history=history)
+    assert isinstance(again, Uploaded)
+    assert again.reused == "history"
+    assert again.key == "2026/a.png"
+    assert made == []  # not even a client
+    (forced,) = upload_files([copy], plan(force=True), uploader=factory, history=history)
+    assert isinstance(forced, Uploaded)
+    assert forced.key == "2026/copy-of-a.png"
+    assert made == [1]
+
+
+@pytest.mark.parametrize(
+    ("key", "renamed"),
+    [
+        ("a/b.png", "a/b-12ab.png"),
+        ("b.png", "b-12ab.png"),
+        ("a/README", "a/README-12ab"),
+        ("a/.png", "a/.png-12ab"),
+        ("a/x.tar.gz", "a/x.tar-12ab.gz"),
+    ],
+)
+def test_hashed_key(key: str, renamed: str) -> None:
+    assert hashed_key(key, "12ab") == renamed
+
+
+def test_png_bytes_helper_is_deterministic() -> None:
+    assert png_bytes() == png_bytes()

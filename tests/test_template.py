@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from b2img.errors import ConfigError
+from b2img.sources import Digests
 from b2img.template import PLACEHOLDERS, Template, sanitize_key
 
 WHEN = datetime(2026, 3, 7, 4, 5, 6, 789000, tzinfo=timezone(timedelta(hours=8)))
@@ -16,7 +17,7 @@ DATA = b"not really an image, but bytes all the same"
 
 
 def render(source: str, name: str = "photo.final.PNG", data: bytes = DATA) -> str:
-    return Template.parse(source).render(name=name, data=data, when=WHEN)
+    return Template.parse(source).render(name=name, digest=Digests(data=data).digest, when=WHEN)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,9 @@ def test_empty_key_is_refused(raw: str) -> None:
 
 def test_dotdot_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"'\.\.'"):
-        Template.parse("../{fullName}").render_key(name="a.png", data=b"x", when=WHEN)
+        Template.parse("../{fullName}").render_key(
+            name="a.png", digest=Digests(data=b"x").digest, when=WHEN
+        )
 
 
 def test_overlong_key_is_refused() -> None:

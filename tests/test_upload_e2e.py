@@ -135,6 +135,8 @@ def test_json_document(profile: Bucket, tmp_path: Path, run):
                 "link": f"![j]({url})",
                 "content_type": "image/png",
                 "size": image.stat().st_size,
+                "reused": None,
+                "renamed_from": None,
             },
             {
                 "source": str(text),
@@ -216,7 +218,7 @@ def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_p
     assert done.returncode == 5
     assert done.stdout == ""
     assert "refused the credentials of profile 'blog'" in done.stderr
-    assert "SignatureDoesNotMatch" in done.stderr
+    assert "(HTTP 403)" in done.stderr
     assert done.stderr.count("Hint:") == 1
     assert wrong not in done.stderr
     assert profile.server.secret_key not in done.stderr

@@ -21,17 +21,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from b2img import __version__
-from b2img.backends.base import StoredObject
+from b2img.backends.base import ByteProgress, Payload, RemoteObject, StoredObject
 from b2img.config import S3Settings
 from b2img.errors import AuthError, B2ImgError, ConfigError, UploadError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+SHA256_METADATA = "sha256"  # x-amz-meta-sha256 (a B2 file info): what overwrite checks compare
+PART_SIZE = 8 * 1024 * 1024
+PART_CONCURRENCY = 4
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0  # per socket read: how long a silent server may keep us waiting
 TIMEOUT_ENV = "B2IMG_TIMEOUT"
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5  # B2 answers 503 under load and expects clients to retry
 
 _REGION_IN_HOST = re.compile(
     r"^s3[.-](?P<region>[a-z0-9-]+)\.(?:backblazeb2\.com|amazonaws\.com)$", re.IGNORECASE
@@ -114,28 +117,104 @@ class S3Uploader:
             config=config,
         )
 
-    def put(self, *, key: str, data: bytes, content_type: str, source_name: str) -> StoredObject:
-        extra: dict[str, Any] = {}
+    def head(self, key: str) -> RemoteObject | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self._client.head_object(Bucket=self._settings.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._translate(exc, action=f"checking {key}") from None
+        except Exception as exc:  # noqa: BLE001 - every botocore failure is translated
+            raise self._translate(exc, action=f"checking {key}") from None
+        return RemoteObject(
+            key=key,
+            size=int(answer.get("ContentLength", 0)),
+            sha256=answer.get("Metadata", {}).get(SHA256_METADATA, ""),
+            etag=answer.get("ETag", "").strip('"'),
+        )
+
+    def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
+        extra: dict[str, Any] = {
+            "ContentType": payload.content_type,
+            "Metadata": {SHA256_METADATA: payload.sha256},
+        }
         if self._settings.cache_control:
             extra["CacheControl"] = self._settings.cache_control
         if self._settings.acl:
             extra["ACL"] = self._settings.acl
+        action = f"uploading {payload.label}"
         try:
-            answer = self._client.put_object(
-                Bucket=self._settings.bucket,
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                **extra,
-            )
+            if payload.data is not None:
+                answer = self._client.put_object(
+                    Bucket=self._settings.bucket, Key=payload.key, Body=payload.data, **extra
+                )
+                if progress:
+                    progress(payload.size)
+                return StoredObject(
+                    key=payload.key,
+                    size=payload.size,
+                    etag=answer.get("ETag", "").strip('"'),
+                    version_id=answer.get("VersionId", ""),
+                )
+            return self._put_large(payload, extra, progress)
+        except B2ImgError:
+            raise
         except Exception as exc:  # noqa: BLE001 - every botocore failure is translated below
-            raise self._translate(exc, action=f"uploading {source_name}") from None
-        return StoredObject(
-            key=key,
-            size=len(data),
-            etag=answer.get("ETag", "").strip('"'),
-            version_id=answer.get("VersionId", ""),
+            raise self._translate(exc, action=action) from None
+
+    def _put_large(
+        self, payload: Payload, extra: dict[str, Any], progress: ByteProgress | None
+    ) -> StoredObject:
+        """Multipart upload streamed from disk: memory stays bounded whatever the file size."""
+        from s3transfer.manager import TransferConfig, TransferManager
+        from s3transfer.subscribers import BaseSubscriber
+
+        class Relay(BaseSubscriber):
+            def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+                if progress:
+                    progress(bytes_transferred)
+
+        config = TransferConfig(
+            multipart_threshold=PART_SIZE,
+            multipart_chunksize=PART_SIZE,
+            max_request_concurrency=PART_CONCURRENCY,
+            max_in_memory_upload_chunks=PART_CONCURRENCY,
         )
+        if payload.path is None:
+            raise UploadError(f"{payload.label}: nothing to upload")
+        with TransferManager(self._client, config) as manager:
+            future = manager.upload(
+                str(payload.path),
+                self._settings.bucket,
+                payload.key,
+                extra_args=extra,
+                subscribers=[Relay()],
+            )
+            future.result()
+        return StoredObject(key=payload.key, size=payload.size)
+
+    def delete(self, key: str) -> int:
+        bucket = self._settings.bucket
+        action = f"deleting {key}"
+        try:
+            versions: list[str] = []
+            paginator = self._client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if entry.get("Key") == key:
+                        versions.append(str(entry.get("VersionId", "null")))
+            # One DELETE per version: B2 keeps every version, and DeleteObjects needs a
+            # checksum header that not every S3-compatible store accepts.
+            for version in versions:
+                if version == "null":
+                    self._client.delete_object(Bucket=bucket, Key=key)
+                else:
+                    self._client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+        except Exception as exc:  # noqa: BLE001 - translated below
+            raise self._translate(exc, action=action) from None
+        return len(versions)
 
     def check(self) -> None:
         try:

@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 from b2img import __version__
 from b2img.errors import B2ImgError, ExitCode
 
-from . import config_cmd, init_cmd, output, paste, profile, upload
+from . import config_cmd, delete_cmd, history_cmd, init_cmd, output, paste, profile, upload
 
 
 class BoundaryGroup(TyperGroup):
@@ -76,6 +76,8 @@ def _root(
 
 app.command(name="upload")(upload.upload)
 app.command(name="paste")(paste.paste)
+app.command(name="delete")(delete_cmd.delete)
+app.add_typer(history_cmd.app, name="history")
 app.command(name="init")(init_cmd.init)
 app.add_typer(profile.app, name="profile")
 app.add_typer(config_cmd.app, name="config")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from b2img import config as config_mod
 from b2img import paths
+from b2img.errors import B2ImgError, ExitCode
 
 from . import output
 
@@ -29,6 +31,20 @@ JsonOption = Annotated[
 
 def sub_app(help_text: str) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+
+
+def confirm(question: str, *, yes_command: str) -> None:
+    """Ask ``question`` on the terminal; without one, refuse and name the --yes form."""
+    if not sys.stdin.isatty():
+        output.error(
+            B2ImgError(f"{question} needs confirmation, and there is no terminal to ask on"),
+            hint=False,
+        )
+        output.show_hint(yes_command)
+        raise typer.Exit(int(ExitCode.USAGE))
+    if not typer.confirm(question, default=False, err=True):
+        output.note("Nothing was changed.")
+        raise typer.Exit(int(ExitCode.UNEXPECTED))
 
 
 def load_config() -> config_mod.Config:

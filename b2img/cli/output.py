@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -83,26 +84,81 @@ def human_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover - the loop always returns
 
 
-def with_progress(items: Iterable[T], *, total: int, label: str) -> Iterator[T]:
-    """Yield ``items`` unchanged, with a progress bar on stderr when it is a terminal."""
-    if not sys.stderr.isatty() or total < 1:
-        yield from items
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+BYTE_BAR_FROM = 16 * 1024 * 1024  # inputs this large get a byte-level bar of their own
 
-    global _held
-    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    _held = [] if sys.stdout.isatty() else None
-    try:
+
+class ProgressBar:
+    """A bar on stderr when it is a terminal: files done, plus bytes for large inputs.
+
+    Off a terminal every method does nothing, so callers need not ask.
+    """
+
+    def __init__(self, *, total: int, label: str) -> None:
+        self._total = total
+        self._label = label
+        self._bar: Any = None
+        self._task: Any = None
+        self._byte_tasks: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()  # bytes arrive from the transfer threads
+
+    def __enter__(self) -> ProgressBar:
+        global _held
+        if not sys.stderr.isatty() or self._total < 1:
+            return self
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
         # Never redirect stdout into the bar's console: the payload must stay on stdout.
-        with Progress(*columns, console=console, transient=True, redirect_stdout=False) as bar:
-            task = bar.add_task(label, total=total)
-            for item in items:
-                yield item
-                bar.advance(task)
-    finally:
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            console=console,
+            transient=True,
+            redirect_stdout=False,
+        )
+        _held = [] if sys.stdout.isatty() else None
+        self._bar.__enter__()
+        self._done = 0
+        self._task = self._bar.add_task(self._label, total=self._total, detail=self._count())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _held
+        if self._bar is None:
+            return
+        self._bar.__exit__(*exc)
         held, _held = _held, None
         for line in held or ():
             payload(line)
+
+    def _count(self) -> str:
+        return f"{self._done}/{self._total}"
+
+    def file_done(self) -> None:
+        if self._bar is not None:
+            self._done += 1
+            self._bar.update(self._task, advance=1, detail=self._count())
+
+    def bytes_sent(self, label: str, sent: int, total: int) -> None:
+        if self._bar is None or total < BYTE_BAR_FROM:
+            return
+        with self._lock:
+            self._bytes_sent(label, sent, total)
+
+    def _bytes_sent(self, label: str, sent: int, total: int) -> None:
+        entry = self._byte_tasks.get(label)
+        if entry is None:
+            name = label if len(label) <= 40 else "…" + label[-39:]
+            entry = self._byte_tasks[label] = [self._bar.add_task(name, total=total, detail=""), 0]
+        entry[1] += sent
+        detail = f"{human_size(entry[1])} / {human_size(total)}"
+        self._bar.update(entry[0], advance=sent, detail=detail)
+
+
+def with_progress(items: Iterable[T], bar: ProgressBar) -> Iterator[T]:
+    """Yield ``items`` unchanged, counting each on ``bar``."""
+    for item in items:
+        yield item
+        bar.file_done()

@@ -7,15 +7,18 @@ from typing import Annotated
 import typer
 
 from b2img.clipboard import read_clipboard
-from b2img.service import Pending, clipboard_source
+from b2img.service import Pending
+from b2img.sources import clipboard_source
 
 from . import output
 from .common import JsonOption, ProfileOption
 from .run import (
     CopyOption,
     DryRunOption,
+    ForceOption,
     FormatOption,
     JobsOption,
+    OnConflictOption,
     PicgoOption,
     RunOptions,
     run_upload,
@@ -40,9 +43,13 @@ def paste(
     dry_run: DryRunOption = False,
     copy: CopyOption = True,
     picgo_compat: PicgoOption = False,
+    on_conflict: OnConflictOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Upload the image on the clipboard, or the image files copied in a file manager."""
-    options = RunOptions(profile, link_format, json_out, jobs, dry_run, copy, picgo_compat)
+    options = RunOptions(
+        profile, link_format, json_out, jobs, dry_run, copy, picgo_compat, on_conflict, force
+    )
     run_upload("paste", options, lambda: clipboard_items(name))
 
 

@@ -15,7 +15,7 @@ from b2img.errors import ConfigError
 from b2img.template import DEFAULT_UPLOAD_PATH
 
 from . import output
-from .common import JsonOption, load_config, sub_app
+from .common import JsonOption, confirm, load_config, sub_app
 
 app = sub_app("Add, list, show, remove profiles and choose the default.")
 
@@ -148,12 +148,7 @@ def remove(
     path = paths.config_path()
     load_config().profile(name)
     if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError(
-                f"removing profile '{name}' needs confirmation",
-                hint=f"b2img profile remove {name} --yes",
-            )
-        typer.confirm(f"Remove profile '{name}'?", abort=True, err=True)
+        confirm(f"Remove profile '{name}'?", yes_command=f"b2img profile remove {name} --yes")
     config_mod.remove_profile(name, path=path)
     output.note(f"Removed profile '{name}' from {paths.display(path)}")
 

@@ -34,11 +34,7 @@ def render_outcomes(
         if isinstance(outcome, Uploaded):
             links.append(outcome.link)
             results.append(_uploaded_json(outcome))
-            if dry_run:
-                output.note(
-                    f"would upload {outcome.source} → {outcome.key} "
-                    f"({outcome.content_type}, {output.human_size(outcome.size)})"
-                )
+            _note(outcome)
             if style == "links":
                 output.payload(outcome.link)
             continue
@@ -72,6 +68,22 @@ def render_outcomes(
     return code
 
 
+def _note(outcome: Uploaded) -> None:
+    if outcome.reused == "history":
+        output.note(f"{outcome.source}: already uploaded (from the history) → {outcome.key}")
+    elif outcome.reused == "store":
+        output.note(f"{outcome.source}: the store already holds it → {outcome.key}")
+    elif outcome.dry_run:
+        output.note(
+            f"would upload {outcome.source} → {outcome.key} "
+            f"({outcome.content_type}, {output.human_size(outcome.size)})"
+        )
+    if outcome.renamed_from:
+        output.note(
+            f"{outcome.source}: {outcome.renamed_from} holds other content; stored as {outcome.key}"
+        )
+
+
 def _uploaded_json(outcome: Uploaded) -> dict[str, Any]:
     return {
         "source": outcome.source,
@@ -81,6 +93,8 @@ def _uploaded_json(outcome: Uploaded) -> dict[str, Any]:
         "link": outcome.link,
         "content_type": outcome.content_type,
         "size": outcome.size,
+        "reused": outcome.reused or None,
+        "renamed_from": outcome.renamed_from or None,
     }
 
 

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from b2img.backends import make_uploader
+from b2img.backends import Uploader, make_uploader
+from b2img.config import ON_CONFLICT
 from b2img.errors import B2ImgError, ConfigError
+from b2img.history import History
 from b2img.links import LinkFormat
 from b2img.service import Pending, UploadPlan, upload_pending
 
@@ -38,6 +40,22 @@ DryRunOption = Annotated[
 CopyOption = Annotated[
     bool, typer.Option("--copy/--no-copy", help="Copy the links to the clipboard.")
 ]
+OnConflictOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-conflict",
+        metavar="POLICY",
+        help="When the key holds different content: rename (add a short hash), error, or "
+        "overwrite. Default: the profile's on_conflict (rename).",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Check the store even when the history already knows the content."
+    ),
+]
 PicgoOption = Annotated[
     bool,
     typer.Option(
@@ -57,6 +75,8 @@ class RunOptions:
     dry_run: bool
     copy: bool
     picgo: bool
+    on_conflict: str | None = None
+    force: bool = False
 
 
 def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> None:
@@ -82,18 +102,44 @@ def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pendin
         fmt = _link_format(options.link_format)
     else:
         fmt = chosen.link_format
+    policy = options.on_conflict or chosen.on_conflict
+    if policy not in ON_CONFLICT:
+        raise typer.BadParameter(
+            f"'{policy}' is not one of {', '.join(ON_CONFLICT)}", param_hint="--on-conflict"
+        )
     items = gather()
-    uploader = None if options.dry_run else make_uploader(chosen, max_connections=options.jobs)
-    outcomes = upload_pending(items, UploadPlan(chosen, fmt), uploader=uploader, jobs=options.jobs)
-    shown = output.with_progress(outcomes, total=len(items), label="Uploading")
-    return render_outcomes(
-        shown,
-        command=command,
-        profile=chosen.name,
-        style="picgo" if options.picgo else "json" if options.json_out else "links",
-        copy=options.copy,
-        dry_run=options.dry_run,
-    )
+    plan = UploadPlan(chosen, fmt, on_conflict=policy, force=options.force)
+    history = open_history()
+
+    def factory() -> Uploader:
+        return make_uploader(chosen, max_connections=options.jobs)
+
+    with output.ProgressBar(total=len(items), label="Uploading") as bar:
+        outcomes = upload_pending(
+            items,
+            plan,
+            uploader=None if options.dry_run else factory,
+            history=history,
+            jobs=options.jobs,
+            progress=bar.bytes_sent,
+        )
+        return render_outcomes(
+            output.with_progress(outcomes, bar),
+            command=command,
+            profile=chosen.name,
+            style="picgo" if options.picgo else "json" if options.json_out else "links",
+            copy=options.copy,
+            dry_run=options.dry_run,
+        )
+
+
+def open_history() -> History | None:
+    """The upload history; a history that cannot be opened is a warning, not a failure."""
+    try:
+        return History()
+    except B2ImgError as exc:
+        output.warn(f"{exc} — uploading without the history")
+        return None
 
 
 def _link_format(spec: str) -> LinkFormat:

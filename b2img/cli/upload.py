@@ -14,8 +14,10 @@ from .paste import clipboard_items
 from .run import (
     CopyOption,
     DryRunOption,
+    ForceOption,
     FormatOption,
     JobsOption,
+    OnConflictOption,
     PicgoOption,
     RunOptions,
     run_upload,
@@ -36,6 +38,8 @@ def upload(
     dry_run: DryRunOption = False,
     copy: CopyOption = True,
     picgo_compat: PicgoOption = False,
+    on_conflict: OnConflictOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Upload image files and print one link per file, in the order given.
 
@@ -46,7 +50,9 @@ def upload(
             "give one or more image files (to upload the clipboard: b2img paste)",
             param_hint="FILE",
         )
-    options = RunOptions(profile, link_format, json_out, jobs, dry_run, copy, picgo_compat)
+    options = RunOptions(
+        profile, link_format, json_out, jobs, dry_run, copy, picgo_compat, on_conflict, force
+    )
     if files:
         paths = list(files)
         run_upload("upload", options, lambda: [Pending.from_path(p) for p in paths])

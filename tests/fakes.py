@@ -1,0 +1,45 @@
+"""A hand-written in-memory backend implementing the Uploader protocol, for logic tests."""
+
+from __future__ import annotations
+
+import threading
+
+from b2img.backends.base import ByteProgress, Payload, RemoteObject, StoredObject
+
+
+class FakeStore:
+    def __init__(self, fail: dict[str, Exception] | None = None) -> None:
+        self.fail = fail or {}
+        self.objects: dict[str, tuple[bytes, str]] = {}  # key -> (bytes, sha256)
+        self.requests: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def head(self, key: str) -> RemoteObject | None:
+        with self.lock:
+            self.requests.append(("HEAD", key))
+            if key in self.fail:
+                raise self.fail[key]
+            if key not in self.objects:
+                return None
+            data, sha = self.objects[key]
+            return RemoteObject(key=key, size=len(data), sha256=sha)
+
+    def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
+        data = payload.data if payload.data is not None else payload.path.read_bytes()  # type: ignore[union-attr]
+        with self.lock:
+            self.requests.append(("PUT", payload.key))
+            self.objects[payload.key] = (data, payload.sha256)
+        if progress:
+            progress(len(data))
+        return StoredObject(key=payload.key, size=len(data), version_id=f"v-{payload.key}")
+
+    def delete(self, key: str) -> int:
+        with self.lock:
+            self.requests.append(("DELETE", key))
+            return 1 if self.objects.pop(key, None) is not None else 0
+
+    def check(self) -> None:
+        return None
+
+    def puts(self) -> list[str]:
+        return [key for method, key in self.requests if method == "PUT"]

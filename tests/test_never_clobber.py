@@ -1,0 +1,339 @@
+"""Overwrite protection, history, delete, retries and large files against the real S3 server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import resource
+import signal
+import sqlite3
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import SECRET_ENV, Bucket, b2img_bin
+from faultproxy import proxy
+from helpers import png_bytes, write_config, write_png
+
+from b2img.history import History
+
+
+def month() -> str:
+    now = datetime.now()
+    return f"{now.year:04d}/{now.month:02d}"
+
+
+def use_endpoint(bucket: Bucket, endpoint: str, **changes: object) -> None:
+    table: dict[str, object] = {
+        "endpoint": endpoint,
+        "region": "us-west-004",
+        "bucket": bucket.name,
+        "access_key_id": bucket.server.access_key,
+        "secret_access_key": {"env": SECRET_ENV},
+        "path_style": True,
+        "url_prefix": bucket.prefix,
+    }
+    table.update(changes)
+    write_config({"blog": table})
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_different_image_with_the_same_name_never_replaces_the_first(
+    profile: Bucket, tmp_path: Path, run
+):
+    first = write_png(tmp_path / "one" / "shot.png", color=(1, 1, 1, 255))
+    second = write_png(tmp_path / "two" / "shot.png", color=(2, 2, 2, 255))
+    assert run("upload", "--no-copy", str(first)).returncode == 0
+    done = run("upload", "--no-copy", "-f", "url", str(second))
+    assert done.returncode == 0, done.stderr
+    renamed = f"{month()}/shot-{sha256(second.read_bytes())[:8]}.png"
+    assert done.stdout == f"{profile.prefix}/{renamed}\n"
+    assert "holds other content; stored as" in done.stderr
+    assert profile.get(f"{month()}/shot.png")["Data"] == first.read_bytes()
+    assert profile.get(renamed)["Data"] == second.read_bytes()
+    assert profile.get(renamed)["Metadata"] == {"sha256": sha256(second.read_bytes())}
+
+
+def test_error_policy_names_the_key_and_changes_nothing(profile: Bucket, tmp_path: Path, run):
+    first = write_png(tmp_path / "one" / "a.png", color=(1, 1, 1, 255))
+    second = write_png(tmp_path / "two" / "a.png", color=(2, 2, 2, 255))
+    assert run("upload", "--no-copy", str(first)).returncode == 0
+    done = run("upload", "--no-copy", "--on-conflict", "error", str(second))
+    assert done.returncode == 6
+    assert f"{month()}/a.png already exists with different content" in done.stderr
+    assert profile.list_keys() == [f"{month()}/a.png"]
+    assert profile.get(f"{month()}/a.png")["Data"] == first.read_bytes()
+
+
+def test_profile_policy_and_explicit_overwrite(profile: Bucket, tmp_path: Path, run):
+    first = write_png(tmp_path / "one" / "a.png", color=(1, 1, 1, 255))
+    second = write_png(tmp_path / "two" / "a.png", color=(2, 2, 2, 255))
+    use_endpoint(profile, profile.server.endpoint, on_conflict="error")
+    assert run("upload", "--no-copy", str(first)).returncode == 0
+    assert run("upload", "--no-copy", str(second)).returncode == 6
+    done = run("upload", "--no-copy", "--on-conflict", "overwrite", str(second))
+    assert done.returncode == 0, done.stderr
+    assert profile.get(f"{month()}/a.png")["Data"] == second.read_bytes()
+
+
+def test_a_repeat_upload_makes_no_request(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "a.png")
+    with proxy(profile.server.endpoint) as (endpoint, state):
+        use_endpoint(profile, endpoint)
+        first = run("upload", "--no-copy", "-f", "url", str(image))
+        assert first.returncode == 0, first.stderr
+        assert [m for m, _ in state.requests] == ["HEAD", "PUT"]
+        state.requests.clear()
+        again = run("upload", "--no-copy", "-f", "url", str(image))
+        assert again.returncode == 0
+        assert again.stdout == first.stdout
+        assert state.requests == []  # answered from the history
+        assert "already uploaded (from the history)" in again.stderr
+        forced = run("upload", "--no-copy", "--force", "-f", "url", str(image))
+        assert forced.stdout == first.stdout
+        assert [m for m, _ in state.requests] == ["HEAD"]  # the store already holds it
+
+
+def test_a_batch_of_n_small_files_makes_n_heads_and_n_puts(profile: Bucket, tmp_path: Path, run):
+    files = [str(write_png(tmp_path / f"{i}.png", color=(i, 3, 3, 3))) for i in range(12)]
+    with proxy(profile.server.endpoint) as (endpoint, state):
+        use_endpoint(profile, endpoint)
+        assert run("upload", "--no-copy", *files).returncode == 0
+    methods = sorted(m for m, _ in state.requests)
+    assert methods == ["HEAD"] * 12 + ["PUT"] * 12
+
+
+def test_an_object_stored_by_another_tool_is_recognised_by_md5(profile: Bucket, tmp_path, run):
+    image = write_png(tmp_path / "a.png")
+    profile.server.client().put_object(
+        Bucket=profile.name, Key=f"{month()}/a.png", Body=image.read_bytes()
+    )
+    done = run("upload", "--no-copy", str(image))
+    assert done.returncode == 0
+    assert "the store already holds it" in done.stderr
+    assert profile.list_keys() == [f"{month()}/a.png"]
+
+
+def test_history_command(profile: Bucket, tmp_path: Path, run):
+    files = [write_png(tmp_path / f"h{i}.png", color=(i, 4, 4, 4)) for i in range(3)]
+    assert run("upload", "--no-copy", "-j", "1", *map(str, files)).returncode == 0
+    listed = run("history", "--json")
+    data = json.loads(listed.stdout)
+    assert data["version"] == 1
+    uploads = data["uploads"]
+    assert [u["source"] for u in uploads] == [str(f) for f in reversed(files)]
+    first = uploads[-1]
+    assert first["profile"] == "blog"
+    assert first["bucket"] == profile.name
+    assert first["key"] == f"{month()}/h0.png"
+    assert first["url"] == f"{profile.prefix}/{month()}/h0.png"
+    assert first["sha256"] == sha256(files[0].read_bytes())
+    assert first["size"] == files[0].stat().st_size
+    assert first["content_type"] == "image/png"
+    assert datetime.fromisoformat(first["uploaded_at"]).tzinfo is not None
+    assert len(json.loads(run("history", "--json", "-n", "2").stdout)["uploads"]) == 2
+    found = json.loads(run("history", "--json", "--search", "h1.png").stdout)["uploads"]
+    assert [u["source"] for u in found] == [str(files[1])]
+    assert json.loads(run("history", "--json", "-p", "other").stdout)["uploads"] == []
+    table = run("history")
+    assert table.returncode == 0
+    assert "h2.png" in table.stdout
+    assert f"{month()}/h0.png" in table.stdout
+    path = run("history", "path").stdout.strip()
+    assert path == str(Path(os.environ["B2IMG_DATA_DIR"]) / "history.sqlite3")
+
+
+def test_history_is_empty_at_first(run):
+    done = run("history")
+    assert done.returncode == 0
+    assert done.stdout == ""
+    assert "No uploads" in done.stderr
+
+
+def versions(bucket: Bucket, key: str) -> list[str]:
+    answer = bucket.server.client().list_object_versions(Bucket=bucket.name, Prefix=key)
+    entries = answer.get("Versions", []) + answer.get("DeleteMarkers", [])
+    return [e["VersionId"] for e in entries if e["Key"] == key]
+
+
+def test_delete_removes_every_version_and_the_history_row(profile: Bucket, tmp_path: Path, run):
+    client = profile.server.client()
+    client.put_bucket_versioning(Bucket=profile.name, VersioningConfiguration={"Status": "Enabled"})
+    first = write_png(tmp_path / "one" / "d.png", color=(1, 1, 1, 255))
+    second = write_png(tmp_path / "two" / "d.png", color=(2, 2, 2, 255))
+    url = run("upload", "--no-copy", "-f", "url", str(first)).stdout.strip()
+    assert run("upload", "--no-copy", "--on-conflict", "overwrite", str(second)).returncode == 0
+    key = f"{month()}/d.png"
+    assert len(versions(profile, key)) == 2
+    done = run("delete", "--yes", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{key}\n"
+    assert "2 version(s)" in done.stderr
+    assert versions(profile, key) == []
+    assert profile.list_keys() == []
+    assert json.loads(run("history", "--json").stdout)["uploads"] == []
+    again = run("delete", "--yes", key)
+    assert again.returncode == 4
+    assert f"{key} is not in bucket" in again.stderr
+
+
+def test_delete_by_key_json_and_several(profile: Bucket, tmp_path: Path, run):
+    files = [write_png(tmp_path / f"k{i}.png", color=(i, 5, 5, 5)) for i in range(2)]
+    assert run("upload", "--no-copy", *map(str, files)).returncode == 0
+    keys = [f"{month()}/k0.png", f"{month()}/k1.png"]
+    done = run("delete", "--yes", "--json", keys[0], f"/{keys[1]}", "nope/none.png")
+    assert done.returncode == 4
+    data = json.loads(done.stdout)
+    assert [r["ok"] for r in data["results"]] == [True, True, False]
+    assert data["results"][1]["key"] == keys[1]
+    assert profile.list_keys() == []
+
+
+def test_delete_refuses_a_foreign_link_and_asks_without_yes(profile: Bucket, run):
+    foreign = run("delete", "--yes", "https://elsewhere.example.com/a.png")
+    assert foreign.returncode == 4
+    assert "is not a link of profile 'blog'" in foreign.stderr
+    unconfirmed = run("delete", "some/key.png")
+    assert unconfirmed.returncode == 2
+    assert "needs confirmation" in unconfirmed.stderr
+    assert "b2img delete --yes" in unconfirmed.stderr
+
+
+def test_delete_a_link_with_an_encoded_key(profile: Bucket, tmp_path: Path, run):
+    image = write_png(tmp_path / "a b+c 图.png")
+    url = run("upload", "--no-copy", "-f", "url", str(image)).stdout.strip()
+    Path(os.environ["B2IMG_DATA_DIR"], "history.sqlite3").unlink()  # decode the URL itself
+    done = run("delete", "--yes", url)
+    assert done.returncode == 0, done.stderr
+    assert profile.list_keys() == []
+
+
+def test_fifty_uploads_through_a_faulty_network(profile: Bucket, tmp_path: Path, run):
+    files = [write_png(tmp_path / f"f{i:02d}.png", color=(i, 6, 6, 6)) for i in range(50)]
+    with proxy(profile.server.endpoint, fault_rate=0.3, seed=7) as (endpoint, state):
+        use_endpoint(profile, endpoint)
+        done = run("upload", "--no-copy", "-f", "url", "-j", "8", *map(str, files), timeout=300)
+    assert state.faults, "the proxy injected no fault"
+    assert {"503", "500", "drop-before", "drop-after"} <= set(state.faults)
+    printed = done.stdout.splitlines()
+    if done.returncode == 0:
+        assert len(printed) == 50
+    else:
+        assert done.returncode in (5, 6)
+    for url in printed:
+        name = url.rsplit("/", 1)[1]
+        stored = profile.get(f"{month()}/{name}")
+        assert stored["Data"] == (tmp_path / name).read_bytes()
+    rows = json.loads(run("history", "--json", "-n", "100").stdout)["uploads"]
+    assert sorted(r["url"] for r in rows) == sorted(printed)
+
+
+def test_large_file_streams_in_parts_with_bounded_memory(profile: Bucket, tmp_path: Path):
+    big = tmp_path / "big.png"
+    size = 200 * 1024 * 1024
+    with big.open("wb") as handle:
+        handle.write(png_bytes())
+        block = os.urandom(1024 * 1024)
+        while handle.tell() < size:
+            handle.write(block[: size - handle.tell()])
+    digest = hashlib.sha256()
+    with big.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [b2img_bin(), "upload", "--no-copy", "-f", "url", str(big)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert done.returncode == 0, done.stderr
+    # The process peak (KiB) stays far below the file size: the file is streamed, not loaded.
+    assert max(before, peak_kib) < 150 * 1024, peak_kib
+    key = f"{month()}/big.png"
+    client = profile.server.client()
+    head = client.head_object(Bucket=profile.name, Key=key)
+    assert head["ContentLength"] == size
+    assert head["ETag"].strip('"').endswith("-25")  # 8 MiB parts
+    assert head["Metadata"] == {"sha256": digest.hexdigest()}
+    stored = hashlib.sha256()
+    for chunk in client.get_object(Bucket=profile.name, Key=key)["Body"].iter_chunks(1 << 20):
+        stored.update(chunk)
+    assert stored.hexdigest() == digest.hexdigest()
+
+
+def test_ctrl_c_mid_batch_leaves_no_row_for_unfinished_uploads(profile: Bucket, tmp_path: Path):
+    files = [str(write_png(tmp_path / f"c{i:02d}.png", color=(i, 7, 7, 7))) for i in range(40)]
+    with proxy(profile.server.endpoint) as (endpoint, state):
+        use_endpoint(profile, endpoint)
+        process = subprocess.Popen(
+            [b2img_bin(), "upload", "--no-copy", "-j", "2", *files],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while sum(1 for m, _ in state.requests if m == "PUT") < 4:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    stored = set(profile.list_keys())
+    assert 0 < len(stored) < 40
+    rows = History().search(limit=100)
+    assert {r.key for r in rows} <= stored
+    printed = out.decode().splitlines()
+    assert len(printed) <= len(rows)
+
+
+def test_concurrent_processes_share_the_history(profile: Bucket, tmp_path: Path):
+    groups = [
+        [str(write_png(tmp_path / f"p{g}-{i}.png", color=(g, i, 8, 8))) for i in range(5)]
+        for g in range(4)
+    ]
+    processes = [
+        subprocess.Popen(
+            [b2img_bin(), "upload", "--no-copy", *group],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for group in groups
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert len(History().search(limit=100)) == 20
+
+
+def test_history_schema_migrates_and_refuses_a_newer_one(tmp_path: Path):
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        db.execute("PRAGMA user_version = 99")
+    from b2img.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="newer b2img"):
+        History(path)
+
+
+def test_unwritable_data_dir_is_a_warning(profile: Bucket, tmp_path: Path, run):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    done = run(
+        "upload",
+        "--no-copy",
+        str(write_png(tmp_path / "a.png")),
+        env={"B2IMG_DATA_DIR": str(blocker / "data")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"Warning: cannot create the data directory .*uploading without", done.stderr)
