@@ -21,13 +21,23 @@ from b2img import paths
 from b2img.credentials import SecretRef
 from b2img.errors import ConfigError
 from b2img.links import LinkFormat
+from b2img.pipeline import CONVERT_TO, ImageOptions
 from b2img.template import DEFAULT_UPLOAD_PATH, Template
 
 BACKENDS = ("s3",)
 DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
-COMMON_FIELDS = ("backend", "upload_path", "url_prefix", "url_suffix", "link_format", "on_conflict")
+COMMON_FIELDS = (
+    "backend",
+    "upload_path",
+    "url_prefix",
+    "url_suffix",
+    "link_format",
+    "on_conflict",
+    "image",
+)
+IMAGE_FIELDS = ("strip_metadata", "convert", "quality", "max_width", "max_height")
 ON_CONFLICT = ("rename", "error", "overwrite")
 S3_FIELDS = (
     "endpoint",
@@ -64,6 +74,7 @@ class Profile:
     link_format: LinkFormat
     s3: S3Settings
     on_conflict: str = "rename"
+    image: ImageOptions = field(default_factory=ImageOptions)
 
     def object_url_args(self) -> dict[str, Any]:
         return {
@@ -222,6 +233,38 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
         link_format=link_format,
         s3=s3,
         on_conflict=on_conflict,
+        image=parse_image(name, table.get("image", {})),
+    )
+
+
+def parse_image(profile: str, table: object) -> ImageOptions:
+    """The ``[profiles.NAME.image]`` table: the image pipeline's defaults for a profile."""
+    scope = f"profile '{profile}': image"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{scope} must be a table", hint=f"[profiles.{profile}.image]")
+    _reject_unknown(table, IMAGE_FIELDS, scope, None)
+    strip = table.get("strip_metadata", True)
+    if not isinstance(strip, bool):
+        raise ConfigError(f"{scope}.strip_metadata must be true or false")
+    convert = table.get("convert", "")
+    if not isinstance(convert, str) or (convert and convert.lower() not in CONVERT_TO):
+        raise ConfigError(
+            f'{scope}.convert must be one of {", ".join(sorted(set(CONVERT_TO)))} (or "")'
+        )
+    numbers: dict[str, int | None] = {}
+    for key, low, high in (("quality", 1, 100), ("max_width", 1, 65535), ("max_height", 1, 65535)):
+        value = table.get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high
+        ):
+            raise ConfigError(f"{scope}.{key} must be a whole number from {low} to {high}")
+        numbers[key] = value
+    return ImageOptions(
+        strip_metadata=strip,
+        convert=convert.lower(),
+        quality=numbers["quality"],
+        max_width=numbers["max_width"],
+        max_height=numbers["max_height"],
     )
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -15,7 +15,9 @@ from b2img.config import ON_CONFLICT, Profile
 from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
 from b2img.history import History, Record
 from b2img.links import LinkFormat, object_url
-from b2img.sources import Clock, Source, local_now, read_source
+from b2img.mediatype import SVG
+from b2img.pipeline import ImageOptions
+from b2img.sources import Clock, Source, local_now, processed, read_source
 
 __all__ = ["ON_CONFLICT", "Deleted", "Failed", "Outcome", "Pending", "UploadPlan", "Uploaded"]
 # Called with (input label, bytes sent since the last call, the input's total size).
@@ -28,6 +30,7 @@ class UploadPlan:
     link_format: LinkFormat
     on_conflict: str = "rename"
     force: bool = False  # look in the store even when the history knows the content
+    image: ImageOptions = field(default_factory=ImageOptions)
     clock: Clock = local_now
 
 
@@ -45,6 +48,9 @@ class Uploaded:
     # "store" when the store already held these bytes under the key.
     reused: str = ""
     renamed_from: str = ""
+    original_size: int = 0  # before the image pipeline (0: it changed nothing)
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ class Pending:
     load: Callable[[], Source]
 
     @classmethod
-    def from_path(cls, path: Path) -> Pending:
-        return cls(str(path), lambda: read_source(path))
+    def from_path(cls, path: Path, *, allow_svg: bool = False, any_file: bool = False) -> Pending:
+        return cls(str(path), lambda: read_source(path, allow_svg=allow_svg, any_file=any_file))
 
     @classmethod
     def from_source(cls, source: Source) -> Pending:
@@ -151,7 +157,7 @@ def _upload_one(
     lock: threading.Lock,
 ) -> Outcome:
     profile = plan.profile
-    source = item.load()
+    source = processed(item.load(), plan.image)
     source.digests.prime("sha256", "md5")
     if history is not None and not plan.force:
         known = history.find_content(
@@ -218,6 +224,8 @@ def _payload(key: str, source: Source) -> Payload:
         sha256=source.sha256,
         data=source.data,
         path=source.path,
+        # An SVG can carry script: opened directly, it downloads instead of running.
+        content_disposition="attachment" if source.media == SVG else "",
     )
 
 
@@ -230,6 +238,9 @@ def _uploaded(plan: UploadPlan, source: Source, key: str, **extra: str | bool) -
         link=link,
         size=source.size,
         content_type=source.media.mime,
+        original_size=source.original_size,
+        removed=source.removed,
+        notes=source.notes,
         **extra,  # type: ignore[arg-type]
     )
 

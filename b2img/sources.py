@@ -6,6 +6,7 @@ are never held in memory: they are hashed in one streaming pass and uploaded fro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -17,8 +18,11 @@ from typing import BinaryIO
 
 from b2img.errors import InputError
 from b2img.mediatype import SNIFF_BYTES, MediaType, sniff
+from b2img.pipeline import ImageOptions, process
 
-LARGE_FILE = 16 * 1024 * 1024
+# Files up to this size are read into memory (and can go through the image pipeline); larger
+# ones are streamed from disk as they are.
+LARGE_FILE = 64 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 CLIPBOARD_LABEL = "clipboard"
 
@@ -79,6 +83,9 @@ class Source:
     data: bytes | None = None
     path: Path | None = None
     digests: Digests = field(default_factory=Digests, compare=False)
+    original_size: int = 0  # before the image pipeline changed it (0: unchanged)
+    removed: tuple[str, ...] = ()  # metadata the pipeline removed
+    notes: tuple[str, ...] = ()  # what else the pipeline did, or chose not to do
 
     @property
     def sha256(self) -> str:
@@ -100,8 +107,9 @@ class Source:
             return handle.read(size)
 
 
-def read_source(path: Path) -> Source:
-    """Open one file and check that it is an image b2img can upload."""
+def read_source(path: Path, *, allow_svg: bool = False, any_file: bool = False) -> Source:
+    """Open one file and check that it is an image b2img can upload (or, with ``any_file``,
+    any non-empty file)."""
     label = str(path)
     try:
         if path.is_dir():
@@ -123,23 +131,34 @@ def read_source(path: Path) -> Source:
         raise InputError(f"{label}: cannot read ({exc.strerror})") from None
     if not size:
         raise InputError(f"{label} is empty", hint="pass a non-empty image file")
-    media = _identify(label, head)
+    media = _identify(label, head, name=path.name, allow_svg=allow_svg, any_file=any_file)
     if data is not None:
         return Source(label, path.name, media, size, data=data, digests=Digests(data=data))
     return Source(label, path.name, media, size, path=path, digests=Digests(path=path))
 
 
-def _identify(label: str, head: bytes) -> MediaType:
+def _identify(
+    label: str, head: bytes, *, name: str, allow_svg: bool = False, any_file: bool = False
+) -> MediaType:
     media = sniff(head)
     if media is None:
+        if any_file:
+            import mimetypes
+
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            if mime.startswith("image/"):  # the bytes already said it is no image
+                mime = "application/octet-stream"
+            extension = os.path.splitext(name)[1].lstrip(".")  # noqa: PTH122
+            return MediaType(mime, extension, raster=False)
         raise InputError(
             f"{label} is not an image (its content matches no known image format)",
-            hint="b2img uploads PNG, JPEG, GIF, WebP, AVIF, HEIC, BMP, TIFF, ICO and JPEG XL",
+            hint="b2img uploads PNG, JPEG, GIF, WebP, AVIF, HEIC, BMP, TIFF, ICO and JPEG XL; "
+            "--any-file uploads other files",
         )
-    if not media.raster:
+    if not media.raster and not (allow_svg or any_file):
         raise InputError(
             f"{label} is an SVG, which can carry scripts, so b2img does not upload it",
-            hint="convert it to PNG, or upload it by another means if you trust it",
+            hint="--allow-svg uploads it as a download (Content-Disposition: attachment)",
         )
     return media
 
@@ -160,3 +179,34 @@ def clipboard_source(data: bytes, *, name: str | None, clock: Clock = local_now)
     if not os.path.splitext(name)[1]:  # noqa: PTH122 - same split as {extName}
         name = f"{name}.{media.extension}"
     return Source(CLIPBOARD_LABEL, name, media, len(data), data=data, digests=Digests(data=data))
+
+
+def processed(source: Source, options: ImageOptions) -> Source:
+    """``source`` after the image pipeline (itself when nothing applies)."""
+    if not source.media.raster:
+        return source
+    if source.data is None:
+        if options.convert or options.resizes:
+            raise InputError(
+                f"{source.label} is larger than {LARGE_FILE // 2**20} MB, too large to convert "
+                "or resize in memory",
+                hint="convert or resize it with an image editor first",
+            )
+        if options.strip_metadata:
+            note = f"metadata not removed: larger than {LARGE_FILE // 2**20} MB"
+            return dataclasses.replace(source, notes=(note,))
+        return source
+    result = process(source.data, source.media, source.name, source.label, options)
+    if result.data is source.data and not result.notes:
+        return source
+    return dataclasses.replace(
+        source,
+        name=result.name,
+        media=result.media,
+        size=len(result.data),
+        data=result.data,
+        digests=Digests(data=result.data),
+        original_size=source.size,
+        removed=result.removed,
+        notes=result.notes,
+    )

@@ -244,3 +244,36 @@ def test_profile_names_are_checked() -> None:
 def test_unreadable_config_path_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         config.load(tmp_path)
+
+
+def test_image_table() -> None:
+    text = EXAMPLE.replace(
+        "[profiles.work]",
+        '[profiles.blog.image]\nconvert = "WebP"\nquality = 70\nmax_width = 1600\n'
+        "strip_metadata = false\n\n[profiles.work]",
+    )
+    image = config.load(write(text)).profile("blog").image
+    assert (image.convert, image.quality, image.max_width, image.max_height) == (
+        "webp",
+        70,
+        1600,
+        None,
+    )
+    assert image.strip_metadata is False
+    assert config.load(write(EXAMPLE)).profile("work").image.strip_metadata is True
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('convert = "bmp"', "convert must be one of"),
+        ("quality = 0", "quality must be a whole number from 1 to 100"),
+        ("max_width = true", "max_width must be a whole number"),
+        ('strip_metadata = "no"', "strip_metadata must be true or false"),
+        ("resize = 3", "unknown key 'resize'"),
+    ],
+)
+def test_bad_image_values(line: str, message: str) -> None:
+    text = EXAMPLE.replace("[profiles.work]", f"[profiles.blog.image]\n{line}\n\n[profiles.work]")
+    with pytest.raises(ConfigError, match=message):
+        config.load(write(text))

@@ -137,6 +137,9 @@ def test_json_document(profile: Bucket, tmp_path: Path, run):
                 "size": image.stat().st_size,
                 "reused": None,
                 "renamed_from": None,
+                "original_size": None,
+                "removed": [],
+                "notes": [],
             },
             {
                 "source": str(text),
@@ -147,7 +150,7 @@ def test_json_document(profile: Bucket, tmp_path: Path, run):
                     "message": f"{text} is not an image (its content matches no known image "
                     "format)",
                     "hint": "b2img uploads PNG, JPEG, GIF, WebP, AVIF, HEIC, BMP, TIFF, ICO and "
-                    "JPEG XL",
+                    "JPEG XL; --any-file uploads other files",
                 },
             },
         ],

@@ -22,6 +22,7 @@ class Payload:
     sha256: str
     data: bytes | None = None
     path: Path | None = None
+    content_disposition: str = ""
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,8 @@ class S3Uploader:
         }
         if self._settings.cache_control:
             extra["CacheControl"] = self._settings.cache_control
+        if payload.content_disposition:
+            extra["ContentDisposition"] = payload.content_disposition
         if self._settings.acl:
             extra["ACL"] = self._settings.acl
         action = f"uploading {payload.label}"

@@ -13,13 +13,21 @@ from b2img.sources import clipboard_source
 from . import output
 from .common import JsonOption, ProfileOption
 from .run import (
+    AllowSvgOption,
+    AnyFileOption,
+    ConvertOption,
     CopyOption,
     DryRunOption,
+    ForceConvertOption,
     ForceOption,
     FormatOption,
     JobsOption,
+    KeepMetadataOption,
+    MaxHeightOption,
+    MaxWidthOption,
     OnConflictOption,
     PicgoOption,
+    QualityOption,
     RunOptions,
     run_upload,
 )
@@ -45,18 +53,45 @@ def paste(
     picgo_compat: PicgoOption = False,
     on_conflict: OnConflictOption = None,
     force: ForceOption = False,
+    keep_metadata: KeepMetadataOption = False,
+    convert: ConvertOption = None,
+    quality: QualityOption = None,
+    max_width: MaxWidthOption = None,
+    max_height: MaxHeightOption = None,
+    force_convert: ForceConvertOption = False,
+    allow_svg: AllowSvgOption = False,
+    any_file: AnyFileOption = False,
 ) -> None:
     """Upload the image on the clipboard, or the image files copied in a file manager."""
     options = RunOptions(
-        profile, link_format, json_out, jobs, dry_run, copy, picgo_compat, on_conflict, force
+        profile=profile,
+        link_format=link_format,
+        json_out=json_out,
+        jobs=jobs,
+        dry_run=dry_run,
+        copy=copy,
+        picgo=picgo_compat,
+        on_conflict=on_conflict,
+        force=force,
+        keep_metadata=keep_metadata,
+        convert=convert,
+        quality=quality,
+        max_width=max_width,
+        max_height=max_height,
+        force_convert=force_convert,
+        allow_svg=allow_svg,
+        any_file=any_file,
     )
-    run_upload("paste", options, lambda: clipboard_items(name))
+    run_upload("paste", options, lambda: clipboard_items(name, options))
 
 
-def clipboard_items(name: str | None) -> list[Pending]:
+def clipboard_items(name: str | None, options: RunOptions) -> list[Pending]:
     content = read_clipboard()
     if content.files:
         if name:
             output.warn("--name applies to a clipboard image; copied files keep their names")
-        return [Pending.from_path(path) for path in content.files]
+        return [
+            Pending.from_path(path, allow_svg=options.allow_svg, any_file=options.any_file)
+            for path in content.files
+        ]
     return [Pending.from_source(clipboard_source(content.image, name=name))]

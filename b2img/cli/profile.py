@@ -182,12 +182,23 @@ def describe(prof: Profile) -> dict[str, Any]:
         "cache_control": s3.cache_control,
         "link_format": prof.link_format.spec,
         "acl": s3.acl,
+        "on_conflict": prof.on_conflict,
+        "image": {
+            "strip_metadata": prof.image.strip_metadata,
+            "convert": prof.image.convert,
+            "quality": prof.image.quality,
+            "max_width": prof.image.max_width,
+            "max_height": prof.image.max_height,
+        },
     }
 
 
 def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        shown = {k: _plain(v) for k, v in value.items() if v not in (None, "")}
+        return ", ".join(f"{k}={v}" for k, v in shown.items())
     return str(value) if value != "" else "(empty)"
 
 

@@ -74,10 +74,17 @@ def _note(outcome: Uploaded) -> None:
     elif outcome.reused == "store":
         output.note(f"{outcome.source}: the store already holds it → {outcome.key}")
     elif outcome.dry_run:
+        before = outcome.original_size
+        size = output.human_size(outcome.size)
+        if before:
+            size = f"{output.human_size(before)} → {size}"
+        removed = f"; removed {', '.join(outcome.removed)}" if outcome.removed else ""
         output.note(
-            f"would upload {outcome.source} → {outcome.key} "
-            f"({outcome.content_type}, {output.human_size(outcome.size)})"
+            f"would upload {outcome.source} → {outcome.key} ({outcome.content_type}, {size})"
+            + removed
         )
+    for text in outcome.notes:
+        output.note(f"{outcome.source}: {text}")
     if outcome.renamed_from:
         output.note(
             f"{outcome.source}: {outcome.renamed_from} holds other content; stored as {outcome.key}"
@@ -95,6 +102,9 @@ def _uploaded_json(outcome: Uploaded) -> dict[str, Any]:
         "size": outcome.size,
         "reused": outcome.reused or None,
         "renamed_from": outcome.renamed_from or None,
+        "original_size": outcome.original_size or None,
+        "removed": list(outcome.removed),
+        "notes": list(outcome.notes),
     }
 
 

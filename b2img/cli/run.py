@@ -13,6 +13,7 @@ from b2img.config import ON_CONFLICT
 from b2img.errors import B2ImgError, ConfigError
 from b2img.history import History
 from b2img.links import LinkFormat
+from b2img.pipeline import CONVERT_TO, ImageOptions
 from b2img.service import Pending, UploadPlan, upload_pending
 
 from . import output
@@ -56,6 +57,63 @@ ForceOption = Annotated[
         "--force", help="Check the store even when the history already knows the content."
     ),
 ]
+KeepMetadataOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-metadata",
+        help="Upload EXIF/XMP/IPTC and comments too (by default they are removed, losslessly).",
+    ),
+]
+ConvertOption = Annotated[
+    str | None,
+    typer.Option(
+        "--convert",
+        metavar="FORMAT",
+        help="Convert to webp, avif, jpeg or png (kept only if smaller, see --force-convert).",
+        show_default=False,
+    ),
+]
+QualityOption = Annotated[
+    int | None,
+    typer.Option(
+        "--quality",
+        min=1,
+        max=100,
+        metavar="N",
+        help="Encoder quality for JPEG/WebP/AVIF.",
+        show_default=False,
+    ),
+]
+MaxWidthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-width",
+        min=1,
+        metavar="PX",
+        help="Shrink wider images (keeps the aspect ratio; never enlarges).",
+        show_default=False,
+    ),
+]
+MaxHeightOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-height", min=1, metavar="PX", help="Shrink taller images.", show_default=False
+    ),
+]
+ForceConvertOption = Annotated[
+    bool, typer.Option("--force-convert", help="Keep a conversion even if it is larger.")
+]
+AllowSvgOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-svg",
+        help="Upload SVG files, served as downloads "
+        "(Content-Disposition: attachment) since they can carry scripts.",
+    ),
+]
+AnyFileOption = Annotated[
+    bool, typer.Option("--any-file", help="Upload files that are not images, as they are.")
+]
 PicgoOption = Annotated[
     bool,
     typer.Option(
@@ -77,6 +135,30 @@ class RunOptions:
     picgo: bool
     on_conflict: str | None = None
     force: bool = False
+    keep_metadata: bool = False
+    convert: str | None = None
+    quality: int | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    force_convert: bool = False
+    allow_svg: bool = False
+    any_file: bool = False
+
+    def image(self, defaults: ImageOptions) -> ImageOptions:
+        """The profile's [image] defaults with this command's options on top."""
+        convert = defaults.convert if self.convert is None else self.convert.lower()
+        if convert and convert not in CONVERT_TO:
+            raise typer.BadParameter(
+                f"'{convert}' is not one of webp, avif, jpeg, png", param_hint="--convert"
+            )
+        return ImageOptions(
+            strip_metadata=defaults.strip_metadata and not self.keep_metadata,
+            convert=convert,
+            quality=self.quality or defaults.quality,
+            max_width=self.max_width or defaults.max_width,
+            max_height=self.max_height or defaults.max_height,
+            force_convert=self.force_convert,
+        )
 
 
 def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> None:
@@ -108,7 +190,9 @@ def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pendin
             f"'{policy}' is not one of {', '.join(ON_CONFLICT)}", param_hint="--on-conflict"
         )
     items = gather()
-    plan = UploadPlan(chosen, fmt, on_conflict=policy, force=options.force)
+    plan = UploadPlan(
+        chosen, fmt, on_conflict=policy, force=options.force, image=options.image(chosen.image)
+    )
     history = open_history()
 
     def factory() -> Uploader:

@@ -12,13 +12,21 @@ from b2img.service import Pending
 from .common import JsonOption, ProfileOption
 from .paste import clipboard_items
 from .run import (
+    AllowSvgOption,
+    AnyFileOption,
+    ConvertOption,
     CopyOption,
     DryRunOption,
+    ForceConvertOption,
     ForceOption,
     FormatOption,
     JobsOption,
+    KeepMetadataOption,
+    MaxHeightOption,
+    MaxWidthOption,
     OnConflictOption,
     PicgoOption,
+    QualityOption,
     RunOptions,
     run_upload,
 )
@@ -40,6 +48,14 @@ def upload(
     picgo_compat: PicgoOption = False,
     on_conflict: OnConflictOption = None,
     force: ForceOption = False,
+    keep_metadata: KeepMetadataOption = False,
+    convert: ConvertOption = None,
+    quality: QualityOption = None,
+    max_width: MaxWidthOption = None,
+    max_height: MaxHeightOption = None,
+    force_convert: ForceConvertOption = False,
+    allow_svg: AllowSvgOption = False,
+    any_file: AnyFileOption = False,
 ) -> None:
     """Upload image files and print one link per file, in the order given.
 
@@ -51,10 +67,30 @@ def upload(
             param_hint="FILE",
         )
     options = RunOptions(
-        profile, link_format, json_out, jobs, dry_run, copy, picgo_compat, on_conflict, force
+        profile=profile,
+        link_format=link_format,
+        json_out=json_out,
+        jobs=jobs,
+        dry_run=dry_run,
+        copy=copy,
+        picgo=picgo_compat,
+        on_conflict=on_conflict,
+        force=force,
+        keep_metadata=keep_metadata,
+        convert=convert,
+        quality=quality,
+        max_width=max_width,
+        max_height=max_height,
+        force_convert=force_convert,
+        allow_svg=allow_svg,
+        any_file=any_file,
     )
     if files:
         paths = list(files)
-        run_upload("upload", options, lambda: [Pending.from_path(p) for p in paths])
+        run_upload(
+            "upload",
+            options,
+            lambda: [Pending.from_path(p, allow_svg=allow_svg, any_file=any_file) for p in paths],
+        )
     else:
-        run_upload("upload", options, lambda: clipboard_items(None))
+        run_upload("upload", options, lambda: clipboard_items(None, options))
