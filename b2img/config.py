@@ -19,13 +19,15 @@ from typing import Any
 
 from b2img import paths
 from b2img.credentials import SecretRef
+from b2img.defaults import DEFAULT_CACHE_CONTROL, DEFAULT_UPLOAD_PATH, ON_CONFLICT
 from b2img.errors import ConfigError
 from b2img.links import LinkFormat
 from b2img.pipeline import CONVERT_TO, ImageOptions
-from b2img.template import DEFAULT_UPLOAD_PATH, Template
+from b2img.template import Template
+
+__all__ = ["DEFAULT_CACHE_CONTROL", "ON_CONFLICT", "Config", "Profile", "S3Settings", "load"]
 
 BACKENDS = ("s3",)
-DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 COMMON_FIELDS = (
@@ -38,7 +40,6 @@ COMMON_FIELDS = (
     "image",
 )
 IMAGE_FIELDS = ("strip_metadata", "convert", "quality", "max_width", "max_height")
-ON_CONFLICT = ("rename", "error", "overwrite")
 S3_FIELDS = (
     "endpoint",
     "region",

@@ -39,7 +39,6 @@ FILE_FIELDS = (
     "sha256",
 )
 PLACEHOLDERS = DATE_FIELDS + FILE_FIELDS
-DEFAULT_UPLOAD_PATH = "{year}/{month}/{fullName}"
 MAX_KEY_BYTES = 1024  # S3's limit on an object key
 
 Digest = Callable[[str], bytes]

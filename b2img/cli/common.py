@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from b2img import config as config_mod
-from b2img import paths
 from b2img.errors import B2ImgError, ExitCode
+
+if TYPE_CHECKING:
+    from b2img.config import Config
 
 from . import output
 
@@ -47,8 +48,11 @@ def confirm(question: str, *, yes_command: str) -> None:
         raise typer.Exit(int(ExitCode.UNEXPECTED))
 
 
-def load_config() -> config_mod.Config:
+def load_config() -> Config:
     """Load the config and show its warnings (e.g. a readable file holding a secret)."""
+    from b2img import config as config_mod
+    from b2img import paths
+
     config = config_mod.load(paths.config_path())
     for warning in config.warnings:
         output.warn(warning)

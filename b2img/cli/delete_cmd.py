@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 
-from b2img.backends import make_uploader
-from b2img.service import Deleted, delete_objects
-
 from . import output
 from .common import JsonOption, ProfileOption, confirm, load_config
 from .run import open_history
@@ -26,6 +23,9 @@ def delete(
     json_out: JsonOption = False,
 ) -> None:
     """Delete uploaded objects for good: every version, so they stop costing storage."""
+    from b2img.backends import make_uploader
+    from b2img.service import Deleted, delete_objects
+
     chosen = load_config().profile(profile)
     bucket = chosen.s3.bucket
     if not yes:

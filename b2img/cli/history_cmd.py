@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from b2img.history import History, db_path
-
 from . import output
 from .common import JsonOption
 
@@ -52,6 +50,8 @@ def history(
     """Show past uploads, newest first (from the local history)."""
     if ctx.invoked_subcommand is not None:
         return
+    from b2img.history import History, db_path
+
     if not db_path().exists():
         records = []
     else:
@@ -97,4 +97,6 @@ def history(
 @app.command("path")
 def path() -> None:
     """Print the history database's path."""
+    from b2img.history import db_path
+
     output.payload(str(db_path()))

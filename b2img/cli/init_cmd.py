@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from b2img import config as config_mod
 from b2img import paths
-from b2img.backends import make_uploader
-from b2img.config import DEFAULT_CACHE_CONTROL
+from b2img.defaults import DEFAULT_CACHE_CONTROL, DEFAULT_UPLOAD_PATH
 from b2img.errors import B2ImgError, ConfigError
-from b2img.links import LinkFormat
-from b2img.template import DEFAULT_UPLOAD_PATH, Template
+
+if TYPE_CHECKING:
+    from b2img.config import Profile
 
 from . import output
 
@@ -30,6 +29,10 @@ def init(
     ] = False,
 ) -> None:
     """Create a profile by answering a few questions, then check that the bucket answers."""
+    from b2img import config as config_mod
+    from b2img.links import LinkFormat
+    from b2img.template import Template
+
     path = paths.config_path()
     output.note(f"Creating a profile in {paths.display(path)} (Ctrl-C to stop; nothing is saved)")
     name = name or _ask("Profile name", "blog")
@@ -98,7 +101,9 @@ def _ask_secret() -> Any:
         output.note("Answer env, command or file.")
 
 
-def _check_bucket(profile: config_mod.Profile) -> None:
+def _check_bucket(profile: Profile) -> None:
+    from b2img.backends import make_uploader
+
     secret = profile.s3.secret_access_key
     if secret.kind == "env" and not os.environ.get(secret.value):
         output.warn(f"${secret.value} is not set in this shell, so the bucket was not checked")
@@ -115,6 +120,8 @@ def _check_bucket(profile: config_mod.Profile) -> None:
 
 
 def _confirm_replace(name: str) -> bool:
+    from b2img import config as config_mod
+
     try:
         existing = config_mod.load(paths.config_path()).profiles
     except ConfigError:

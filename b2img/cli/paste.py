@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from b2img.clipboard import read_clipboard
-from b2img.service import Pending
-from b2img.sources import clipboard_source
+if TYPE_CHECKING:
+    from b2img.service import Pending
 
 from . import output
 from .common import JsonOption, ProfileOption
@@ -86,6 +85,10 @@ def paste(
 
 
 def clipboard_items(name: str | None, options: RunOptions) -> list[Pending]:
+    from b2img.clipboard import read_clipboard
+    from b2img.service import Pending
+    from b2img.sources import clipboard_source
+
     content = read_clipboard()
     if content.files:
         if name:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from b2img import config as config_mod
 from b2img import paths
-from b2img.backends.s3 import derive_region
-from b2img.config import DEFAULT_CACHE_CONTROL, Profile
+from b2img.defaults import DEFAULT_CACHE_CONTROL, DEFAULT_UPLOAD_PATH
 from b2img.errors import ConfigError
-from b2img.template import DEFAULT_UPLOAD_PATH
+
+if TYPE_CHECKING:
+    from b2img.config import Profile
 
 from . import output
 from .common import JsonOption, confirm, load_config, sub_app
@@ -132,6 +132,8 @@ def add(
     defaults = {"region": "", "url_suffix": "", "path_style": False, "acl": ""}
     table = {k: v for k, v in table.items() if k not in defaults or v != defaults[k]}
     path = paths.config_path()
+    from b2img import config as config_mod
+
     saved = config_mod.save_profile(
         name, table, replace=force, make_default=make_default, path=path
     )
@@ -149,6 +151,8 @@ def remove(
     load_config().profile(name)
     if not yes:
         confirm(f"Remove profile '{name}'?", yes_command=f"b2img profile remove {name} --yes")
+    from b2img import config as config_mod
+
     config_mod.remove_profile(name, path=path)
     output.note(f"Removed profile '{name}' from {paths.display(path)}")
 
@@ -156,6 +160,8 @@ def remove(
 @app.command("default")
 def default(name: NameArg) -> None:
     """Make a profile the default."""
+    from b2img import config as config_mod
+
     path = paths.config_path()
     config_mod.set_default(name, path=path)
     output.note(f"Default profile is now '{name}'")
@@ -163,6 +169,8 @@ def default(name: NameArg) -> None:
 
 def describe(prof: Profile) -> dict[str, Any]:
     """A profile as plain data, with the secret replaced by where it comes from."""
+    from b2img.backends.s3 import derive_region
+
     s3 = prof.s3
     secret = s3.secret_access_key
     return {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from b2img.clipboard import ClipboardUnavailable, copy_text
 from b2img.service import Failed, Outcome, Uploaded
 
 from . import output
@@ -61,6 +60,8 @@ def render_outcomes(
             }
         )
     if copy and links and not dry_run:
+        from b2img.clipboard import ClipboardUnavailable, copy_text
+
         try:
             copy_text("\n".join(links))
         except ClipboardUnavailable as exc:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from b2img.backends import Uploader, make_uploader
-from b2img.config import ON_CONFLICT
+from b2img.defaults import ON_CONFLICT
 from b2img.errors import B2ImgError, ConfigError
-from b2img.history import History
-from b2img.links import LinkFormat
-from b2img.pipeline import CONVERT_TO, ImageOptions
-from b2img.service import Pending, UploadPlan, upload_pending
+
+if TYPE_CHECKING:
+    from b2img.backends import Uploader
+    from b2img.history import History
+    from b2img.links import LinkFormat
+    from b2img.pipeline import ImageOptions
+    from b2img.service import Pending
 
 from . import output
 from .common import load_config
-from .results import render_outcomes
 
 FormatOption = Annotated[
     str | None,
@@ -146,6 +147,8 @@ class RunOptions:
 
     def image(self, defaults: ImageOptions) -> ImageOptions:
         """The profile's [image] defaults with this command's options on top."""
+        from b2img.pipeline import CONVERT_TO, ImageOptions
+
         convert = defaults.convert if self.convert is None else self.convert.lower()
         if convert and convert not in CONVERT_TO:
             raise typer.BadParameter(
@@ -174,6 +177,12 @@ def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[
 
 
 def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> int:
+    from b2img.backends import make_uploader
+    from b2img.links import LinkFormat
+    from b2img.service import UploadPlan, upload_pending
+
+    from .results import render_outcomes
+
     if options.picgo and options.json_out:
         raise typer.BadParameter("cannot be combined with --json", param_hint="--picgo-compat")
     config = load_config()
@@ -219,6 +228,8 @@ def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pendin
 
 def open_history() -> History | None:
     """The upload history; a history that cannot be opened is a warning, not a failure."""
+    from b2img.history import History
+
     try:
         return History()
     except B2ImgError as exc:
@@ -227,6 +238,8 @@ def open_history() -> History | None:
 
 
 def _link_format(spec: str) -> LinkFormat:
+    from b2img.links import LinkFormat
+
     try:
         return LinkFormat.parse(spec)
     except ConfigError as exc:

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from b2img.service import Pending
-
 from .common import JsonOption, ProfileOption
 from .paste import clipboard_items
 from .run import (
@@ -86,6 +84,8 @@ def upload(
         any_file=any_file,
     )
     if files:
+        from b2img.service import Pending
+
         paths = list(files)
         run_upload(
             "upload",
