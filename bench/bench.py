@@ -164,9 +164,15 @@ def make_png(path: Path, target: int, seed: int) -> Path:
     return path
 
 
-def make_jpeg(path: Path, size: tuple[int, int], seed: int, quality: int = 92) -> Path:
+def make_jpeg(
+    path: Path, size: tuple[int, int], seed: int, quality: int = 92, *, gps: bool = False
+) -> Path:
+    """A photo-like JPEG; with ``gps``, EXIF with a location (which b2img removes)."""
     from PIL import ExifTags, Image
 
+    if not gps:
+        noise_image(size, seed).save(path, "JPEG", quality=quality)  # type: ignore[attr-defined]
+        return path
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "BenchCam"
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
@@ -524,7 +530,7 @@ def main() -> None:
                 "not measured: `b2img server` is not built yet |"
             )
         if want("W6"):
-            photo = make_jpeg(scratch / "photo-12mp.jpg", (4000, 3000), 7)
+            photo = make_jpeg(scratch / "photo-12mp.jpg", (4000, 3000), 7, gps=True)
             for label, series in pipeline(bench, max(3, runs // 2), photo).items():
                 rows += table_rows(
                     f"W6 12 MP JPEG, {label}",
