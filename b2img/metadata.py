@@ -8,6 +8,7 @@ decodes anything: dimensions (to refuse pixel bombs) and the EXIF orientation.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -134,17 +135,20 @@ def _jpeg_segment(marker: int, body: bytes) -> tuple[bool, str]:
     return False, "vendor data"
 
 
+# In entropy-coded data 0xFF is followed by 0x00 (stuffing), a restart marker or fill bytes;
+# anything else is a real marker.
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _scan_to_eoi(data: bytes, pos: int, label: str) -> int:
     """The end of the EOI marker, walking entropy-coded data and any segments between scans."""
     size = len(data)
     while True:
-        found = data.find(b"\xff", pos)
-        if found < 0 or found + 1 >= size:
+        match = _MARKER.search(data, pos)
+        if match is None:
             raise corrupt(label, "JPEG")
+        found = match.start()
         following = data[found + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-            pos = found + 1 if following == 0xFF else found + 2
-            continue
         if following == 0xD9:
             return found + 2
         if found + 4 > size:

@@ -169,8 +169,8 @@ def _s3_profile(
     if not endpoint:
         notes.append("no endpoint: PicGo used AWS itself; set it with b2img profile add --force")
     for key, what in _UNMAPPED_S3.items():
-        value = item.get(key)
-        if value not in (None, "", False) and not (key == "rejectUnauthorized" and value is True):
+        raw = item.get(key)
+        if raw not in (None, "", False) and not (key == "rejectUnauthorized" and raw is True):
             notes.append(f"not imported: {key} ({what})")
     known = {
         "accessKeyID", "secretAccessKey", "bucketName", "uploadPath", "region", "endpoint",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 
@@ -14,7 +15,9 @@ XMP = (
 )
 
 
+@functools.cache
 def srgb_icc() -> bytes:
+    """One sRGB profile per test run (a new one would carry a new creation time)."""
     return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
