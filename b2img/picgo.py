@@ -130,9 +130,7 @@ def _text(item: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _s3_profile(
-    name: str, where: str, item: dict[str, Any], secret_env: str | None
-) -> Imported:
+def _s3_profile(name: str, where: str, item: dict[str, Any], secret_env: str | None) -> Imported:
     notes: list[str] = []
     endpoint = _text(item, "endpoint")
     if endpoint and not endpoint.startswith(("http://", "https://")):

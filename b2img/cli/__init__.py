@@ -13,7 +13,17 @@ from typer.core import TyperGroup
 from b2img import __version__
 from b2img.errors import B2ImgError, ExitCode
 
-from . import config_cmd, delete_cmd, history_cmd, init_cmd, output, paste, profile, upload
+from . import (
+    config_cmd,
+    delete_cmd,
+    history_cmd,
+    init_cmd,
+    output,
+    paste,
+    profile,
+    server_cmd,
+    upload,
+)
 
 
 class BoundaryGroup(TyperGroup):
@@ -77,6 +87,7 @@ def _root(
 app.command(name="upload")(upload.upload)
 app.command(name="paste")(paste.paste)
 app.command(name="delete")(delete_cmd.delete)
+app.command(name="server")(server_cmd.server)
 app.add_typer(history_cmd.app, name="history")
 app.command(name="init")(init_cmd.init)
 app.add_typer(profile.app, name="profile")

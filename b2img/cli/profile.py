@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -226,3 +227,72 @@ def _secret_from_options(env: str | None, command: str | None, stdin: bool) -> A
     if not value:
         raise ConfigError("no secret on standard input", hint="pipe the secret into the command")
     return value
+
+
+@app.command("import-picgo")
+def import_picgo(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="PicGo-Core's config.json or the PicGo/PicList app's data.json "
+            "(default: the first one found).",
+            show_default=False,
+            metavar="[PATH]",
+            readable=False,
+        ),
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VAR",
+            help="Keep the secret out of b2img's config: read it from this environment variable.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace profiles that exist.")] = False,
+) -> None:
+    """Create profiles from PicGo's S3 uploaders (PicGo-Core, the PicGo app, PicList)."""
+    from b2img import config as config_mod
+    from b2img import picgo
+
+    source = path or next((p for p in picgo.candidates() if p.is_file()), None)
+    if source is None:
+        looked = ", ".join(paths.display(p) for p in picgo.candidates())
+        raise ConfigError(
+            f"no PicGo configuration found (looked in {looked})",
+            hint="pass its path: b2img profile import-picgo PATH",
+        )
+    imported = picgo.to_profiles(picgo.read(source), secret_env=secret_env)
+    if not imported:
+        raise ConfigError(
+            f"{paths.display(source)} configures no uploader b2img can import",
+            hint="b2img imports aws-s3 (and PicList's aws-s3-plist) uploaders",
+        )
+    config_path = paths.config_path()
+    try:
+        existing = set(config_mod.load(config_path).profiles)
+    except ConfigError:
+        existing = set()
+    done = 0
+    for item in imported:
+        if not item.name:
+            output.warn(f"{item.source}: " + "; ".join(item.notes))
+            continue
+        if item.name in existing and not force:
+            output.warn(f"{item.source}: profile '{item.name}' exists; kept it (--force replaces)")
+            continue
+        try:
+            config_mod.save_profile(
+                item.name, item.table, replace=force, make_default=False, path=config_path
+            )
+        except ConfigError as exc:
+            output.warn(f"{item.source}: not imported: {exc.message}")
+            continue
+        done += 1
+        output.payload(item.name)
+        output.note(f"imported '{item.name}' from {item.source}")
+        for note in item.notes:
+            output.note(f"  {item.name}: {note}")
+    if not done:
+        raise ConfigError("no profile was imported", hint="see the warnings above")
+    output.note(f"Profiles are in {paths.display(config_path)}; check one: b2img profile show NAME")

@@ -1,0 +1,174 @@
+"""`b2img server`: PicGo's HTTP API for editor plugins, on loopback, safe by default."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from . import output
+from .common import ProfileOption
+
+if TYPE_CHECKING:
+    from b2img.backends import Uploader
+    from b2img.config import Profile
+    from b2img.sources import Source
+
+DEFAULT_PORT = 36677
+
+
+def server(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Beyond loopback a token is required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (PicGo's is 36677).")] = (
+        DEFAULT_PORT
+    ),
+    profile: ProfileOption = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="B2IMG_SERVER_TOKEN",
+            help="Token clients may send (Authorization: Bearer, X-PicGo-Secret, ?key=).",
+            show_default=False,
+        ),
+    ] = None,
+    require_token: Annotated[
+        bool, typer.Option("--require-token", help="Refuse requests without the token.")
+    ] = False,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            metavar="ORIGIN",
+            help="Also accept browser requests from this origin (app://obsidian.md always is).",
+            show_default=False,
+        ),
+    ] = None,
+    print_config: Annotated[
+        bool, typer.Option("--print-config", help="Print the settings to give editors, and exit.")
+    ] = False,
+) -> None:
+    """Serve PicGo's upload API (POST /upload, POST /heartbeat) for editor plugins."""
+    from b2img.server import DEFAULT_ORIGINS, Settings, is_loopback
+
+    must_token = require_token or not is_loopback(host)
+    if must_token and not token:
+        raise typer.BadParameter(
+            "a token is required here: pass --token or set B2IMG_SERVER_TOKEN",
+            param_hint="--require-token" if require_token else "--host",
+        )
+    settings = Settings(
+        host=host,
+        port=port,
+        token=token or "",
+        require_token=must_token,
+        allowed_origins=frozenset([*DEFAULT_ORIGINS, *(allow_origin or [])]),
+    )
+    if print_config:
+        _print_config(settings)
+        return
+    run_server(settings, profile)
+
+
+def run_server(
+    settings: Any, default_profile: str | None, stop: threading.Event | None = None
+) -> None:
+    from b2img.server import Handler, serve
+
+    from .common import load_config
+
+    load_config().profile(default_profile)  # a broken config fails now, not on a request
+    state = _State(default_profile)
+    handler = Handler(settings, state.upload, state.clipboard)
+
+    def ready(port: int) -> None:
+        auth = ", token required" if settings.require_token else ""
+        output.note(f"b2img server listening on http://{settings.host}:{port}/upload{auth}")
+
+    serve(settings, handler, log=output.note, ready=ready, stop=stop)
+
+
+class _State:
+    """Per-server state: one uploader (and its connections) per profile, one history."""
+
+    def __init__(self, default_profile: str | None) -> None:
+        from .run import open_history
+
+        self.default_profile = default_profile
+        self.history = open_history()
+        self.uploaders: dict[Any, Uploader] = {}
+        self.lock = threading.Lock()
+
+    def uploader(self, profile: Profile) -> Uploader:
+        from b2img.backends import make_uploader
+
+        key = (profile.name, profile.s3)
+        with self.lock:
+            if key not in self.uploaders:
+                self.uploaders[key] = make_uploader(profile, max_connections=16)
+            return self.uploaders[key]
+
+    def upload(self, name: str | None, sources: list[Source]) -> list[dict[str, Any]]:
+        from b2img.errors import ConfigError, InputError
+        from b2img.links import LinkFormat
+        from b2img.service import Pending, Uploaded, UploadPlan, upload_pending
+
+        from .common import load_config
+
+        try:
+            chosen = load_config().profile(name or self.default_profile)
+        except ConfigError as exc:
+            if name:  # a profile the request asked for: the client's mistake
+                raise InputError(exc.message, hint=exc.hint) from None
+            raise
+        plan = UploadPlan(
+            chosen, LinkFormat.parse("url"), on_conflict=chosen.on_conflict, image=chosen.image
+        )
+        items = [Pending.from_source(source) for source in sources]
+        outcomes = list(
+            upload_pending(
+                items, plan, uploader=lambda: self.uploader(chosen), history=self.history, jobs=8
+            )
+        )
+        results = []
+        for outcome in outcomes:
+            if not isinstance(outcome, Uploaded):
+                raise outcome.error
+            name_part = outcome.key.rsplit("/", 1)[-1]
+            results.append(
+                {
+                    "imgUrl": outcome.url,
+                    "fileName": name_part,
+                    "extname": "." + name_part.rsplit(".", 1)[-1] if "." in name_part else "",
+                    "key": outcome.key,
+                    "size": outcome.size,
+                    "type": "b2img",
+                    "profile": chosen.name,
+                }
+            )
+        return results
+
+    def clipboard(self) -> list[Source]:
+        from b2img.clipboard import read_clipboard
+        from b2img.sources import clipboard_source, read_source
+
+        content = read_clipboard()
+        if content.files:
+            return [read_source(path) for path in content.files]
+        return [clipboard_source(content.image, name=None)]
+
+
+def _print_config(settings: Any) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104 - comparing, not binding
+    url = f"http://{host}:{settings.port}/upload"
+    key = "?key=<your token>" if settings.token else ""
+    output.payload(f"Upload URL (PicGo server): {url}{key}")
+    output.payload(f"Heartbeat:                  http://{host}:{settings.port}/heartbeat")
+    output.payload(
+        "Obsidian, Image auto upload: uploader PicGo(app), PicGo server = the upload URL"
+    )
+    output.payload("Typora: use the custom command `b2img upload --format url` instead")
+    origins = ", ".join(sorted(settings.allowed_origins))
+    output.payload(f"Browser origins allowed:    {origins}")
