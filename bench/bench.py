@@ -444,6 +444,90 @@ def pipeline(bench: Bench, runs: int, photo: Path) -> dict[str, Series]:
     return out
 
 
+def server_rows(bench: Bench, count: int) -> list[str]:
+    """W5: b2img server, 200 sequential uploads of distinct 200 KB PNGs, then 8 clients."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = bench.scratch / "w5"
+    folder.mkdir()
+    from PIL import Image
+
+    with Image.open(make_png(folder / "base.png", 200_000, 5)) as base:
+        base.load()
+    files = []
+    for index in range(count * 2):  # distinct pixels: nothing is answered from the history
+        image = base.copy()
+        image.putpixel((0, 0), (index % 256, index // 256, 7))
+        path = folder / f"s{index:04d}.png"
+        image.save(path, "PNG", compress_level=1)
+        files.append(path)
+    prefix = f"W5/{uuid.uuid4().hex[:6]}"
+    port = s3server.free_port()
+    env = bench.b2img_env(prefix)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "b2img"), "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def post(path: Path) -> float:
+        body = json.dumps({"list": [str(path)]}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        started = time.perf_counter()
+        connection.request("POST", "/upload", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        elapsed = time.perf_counter() - started
+        connection.close()
+        if response.status != 200 or not answer.get("success"):
+            raise RuntimeError(f"W5: {response.status} {answer}")
+        return elapsed
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                    "POST", "/heartbeat"
+                )
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        post(files[-1])  # warm: the client and its connections exist from here on
+        latencies = sorted(post(path) for path in files[:count])
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            errors = 0
+            for result in pool.map(lambda p: _safe(post, p), files[count : 2 * count - 1]):
+                errors += result is None
+        throughput = (count - 1) / (time.perf_counter() - started)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    bench.check(files[: 2 * count - 1], prefix)
+    bench.clear(prefix)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return [
+        f"| W5 server, {count} sequential 200 KB uploads | b2img | p50 {fmt_time(p50)}, "
+        f"p99 {fmt_time(p99)} | | | | {count} | HEAD + PUT each |",
+        f"| W5 server, 8 concurrent clients | b2img | {throughput:.0f} uploads/s | | | | "
+        f"{count - 1} | {errors} errors |",
+    ]
+
+
+def _safe(call: Callable[[Path], float], path: Path) -> float | None:
+    try:
+        return call(path)
+    except (RuntimeError, OSError) as exc:
+        print(f"  W5 error: {exc}", file=sys.stderr)
+        return None
+
+
 # ---- report -------------------------------------------------------------------------------------
 
 
@@ -525,10 +609,7 @@ def main() -> None:
                 "W4 the W1 file again", results, f"b2img: {requests} requests reached the server"
             )
         if want("W5"):
-            rows.append(
-                "| W5 b2img server | b2img | — | — | — | — | 0 | "
-                "not measured: `b2img server` is not built yet |"
-            )
+            rows += server_rows(bench, 200)
         if want("W6"):
             photo = make_jpeg(scratch / "photo-12mp.jpg", (4000, 3000), 7, gps=True)
             for label, series in pipeline(bench, max(3, runs // 2), photo).items():

@@ -325,3 +325,66 @@ def test_print_config(run) -> None:
     assert "http://127.0.0.1:40000/upload?key=<your token>" in done.stdout
     assert "s3cret" not in done.stdout
     assert "app://obsidian.md" in done.stdout
+
+
+def test_upload_hands_off_to_a_running_server(served, tmp_path: Path, run) -> None:
+    port, bucket, log = served
+    image = write_png(tmp_path / "handed.png", color=(9, 8, 7, 6))
+    env = {"B2IMG_SERVER": f"http://127.0.0.1:{port}"}
+    done = run("upload", "--no-copy", "--json", str(image), env=env)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["url"] == f"{bucket.prefix}/handed.png"
+    assert result["link"] == f"![handed]({bucket.prefix}/handed.png)"
+    assert result["content_type"] == "image/png"
+    assert bucket.get("handed.png")["Data"] == image.read_bytes()
+    assert "POST /upload?profile=blog 200 1 file(s)" in log.read_text()
+    # Options that change processing are not handed off.
+    lines = log.read_text().count("\n")
+    other = write_png(tmp_path / "local.png", color=(1, 2, 3, 4))
+    assert run("upload", "--no-copy", "--keep-metadata", str(other), env=env).returncode == 0
+    assert log.read_text().count("\n") == lines
+    assert "local.png" in bucket.list_keys()
+    # A failure the server reports keeps its meaning.
+    missing = run("upload", "--no-copy", str(tmp_path / "missing.png"), env=env)
+    assert missing.returncode == 4
+
+
+def test_handoff_falls_back_when_no_b2img_server_answers(profile: Bucket, tmp_path: Path, run):
+    write_config({"blog": profile_table(profile)})
+    image = write_png(tmp_path / "direct.png")
+    closed = run(
+        "upload", "--no-copy", str(image), env={"B2IMG_SERVER": f"http://127.0.0.1:{free_port()}"}
+    )
+    assert closed.returncode == 0, closed.stderr
+    assert profile.list_keys() == ["direct.png"]
+
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class NotB2img(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b'{"success": true, "result": ["http://elsewhere/x.png"]}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    impostor = HTTPServer(("127.0.0.1", 0), NotB2img)
+    thread = threading.Thread(target=impostor.handle_request, daemon=True)
+    thread.start()
+    other = write_png(tmp_path / "other.png", color=(4, 4, 4, 4))
+    done = run(
+        "upload",
+        "--no-copy",
+        "-f",
+        "url",
+        str(other),
+        env={"B2IMG_SERVER": f"http://127.0.0.1:{impostor.server_address[1]}"},
+    )
+    impostor.server_close()
+    assert done.returncode == 0, done.stderr
+    assert "is not a b2img server; uploading directly" in done.stderr
+    assert done.stdout == f"{profile.prefix}/other.png\n"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -145,6 +147,22 @@ class RunOptions:
     allow_svg: bool = False
     any_file: bool = False
 
+    def plain(self) -> bool:
+        """No option that changes how files are processed or stored (a server can take it)."""
+        return not (
+            self.dry_run
+            or self.force
+            or self.on_conflict
+            or self.keep_metadata
+            or self.convert
+            or self.quality
+            or self.max_width
+            or self.max_height
+            or self.force_convert
+            or self.allow_svg
+            or self.any_file
+        )
+
     def image(self, defaults: ImageOptions) -> ImageOptions:
         """The profile's [image] defaults with this command's options on top."""
         from b2img.pipeline import CONVERT_TO, ImageOptions
@@ -164,10 +182,18 @@ class RunOptions:
         )
 
 
-def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> None:
-    """Upload what ``gather`` returns and render it; raises typer.Exit with the exit code."""
+def run_upload(
+    command: str,
+    options: RunOptions,
+    gather: Callable[[], Sequence[Pending]],
+    paths: Sequence[Path] = (),
+) -> None:
+    """Upload what ``gather`` returns and render it; raises typer.Exit with the exit code.
+
+    ``paths`` (plain files to upload) may be handed to a running b2img server instead.
+    """
     try:
-        code = _run(command, options, gather)
+        code = _run(command, options, gather, paths)
     except B2ImgError as exc:
         if options.picgo:
             output.payload(f"[PicGo ERROR]: {exc}")
@@ -176,7 +202,12 @@ def run_upload(command: str, options: RunOptions, gather: Callable[[], Sequence[
         raise typer.Exit(code)
 
 
-def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pending]]) -> int:
+def _run(
+    command: str,
+    options: RunOptions,
+    gather: Callable[[], Sequence[Pending]],
+    paths: Sequence[Path],
+) -> int:
     from b2img.backends import make_uploader
     from b2img.links import LinkFormat
     from b2img.service import UploadPlan, upload_pending
@@ -198,6 +229,22 @@ def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pendin
         raise typer.BadParameter(
             f"'{policy}' is not one of {', '.join(ON_CONFLICT)}", param_hint="--on-conflict"
         )
+    style: Literal["links", "json", "picgo"] = (
+        "picgo" if options.picgo else "json" if options.json_out else "links"
+    )
+    if paths and os.environ.get("B2IMG_SERVER") and options.plain():
+        from . import handoff
+
+        handed = handoff.upload(chosen.name, paths, fmt)
+        if handed is not None:
+            return render_outcomes(
+                iter(handed),
+                command=command,
+                profile=chosen.name,
+                style=style,
+                copy=options.copy,
+                dry_run=False,
+            )
     items = gather()
     plan = UploadPlan(
         chosen, fmt, on_conflict=policy, force=options.force, image=options.image(chosen.image)
@@ -220,7 +267,7 @@ def _run(command: str, options: RunOptions, gather: Callable[[], Sequence[Pendin
             output.with_progress(outcomes, bar),
             command=command,
             profile=chosen.name,
-            style="picgo" if options.picgo else "json" if options.json_out else "links",
+            style=style,
             copy=options.copy,
             dry_run=options.dry_run,
         )

@@ -144,6 +144,7 @@ class _State:
                     "extname": "." + name_part.rsplit(".", 1)[-1] if "." in name_part else "",
                     "key": outcome.key,
                     "size": outcome.size,
+                    "contentType": outcome.content_type,
                     "type": "b2img",
                     "profile": chosen.name,
                 }

@@ -91,6 +91,7 @@ def upload(
             "upload",
             options,
             lambda: [Pending.from_path(p, allow_svg=allow_svg, any_file=any_file) for p in paths],
+            paths,
         )
     else:
         run_upload("upload", options, lambda: clipboard_items(None, options))
