@@ -16,6 +16,7 @@ from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadE
 from b2img.history import History, Record
 from b2img.links import LinkFormat, object_url
 from b2img.mediatype import SVG
+from b2img.outcomes import Failed, Outcome, Uploaded
 from b2img.pipeline import ImageOptions
 from b2img.sources import Clock, Source, local_now, processed, read_source
 
@@ -32,34 +33,6 @@ class UploadPlan:
     force: bool = False  # look in the store even when the history knows the content
     image: ImageOptions = field(default_factory=ImageOptions)
     clock: Clock = local_now
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    source: str
-    key: str
-    url: str
-    link: str
-    size: int
-    content_type: str
-    dry_run: bool = False
-    version_id: str = ""
-    # "" for a new upload; "history" when the history knew the content (no request made);
-    # "store" when the store already held these bytes under the key.
-    reused: str = ""
-    renamed_from: str = ""
-    original_size: int = 0  # before the image pipeline (0: it changed nothing)
-    removed: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Failed:
-    source: str
-    error: B2ImgError
-
-
-Outcome = Uploaded | Failed
 
 
 @dataclass(frozen=True)

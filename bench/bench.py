@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import faultproxy  # noqa: E402
 import s3server  # noqa: E402
 
+B2IMG = PEERS / "b2img" / "bin" / "b2img"  # installed by bench/run, as users install it
 PICGO_VERSION = "3.1.0"
 PICGO_S3_VERSION = "1.5.2"
 REGION = s3server.REGION
@@ -231,7 +232,7 @@ class Bench:
         self, files: list[Path], prefix: str, *extra: str, env: dict[str, str] | None = None
     ) -> Sample:
         argv = [
-            str(ROOT / ".venv" / "bin" / "b2img"),
+            str(B2IMG),
             "upload",
             "--no-copy",
             "-f",
@@ -377,7 +378,7 @@ def alternate(
 
 
 def startup(bench: Bench, runs: int) -> dict[str, dict[str, Series]]:
-    b2img = str(ROOT / ".venv" / "bin" / "b2img")
+    b2img = str(B2IMG)
     commands = {
         "--version": {
             "b2img": [b2img, "--version"],
@@ -466,7 +467,7 @@ def server_rows(bench: Bench, count: int) -> list[str]:
     port = s3server.free_port()
     env = bench.b2img_env(prefix)
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "b2img"), "server", "--port", str(port)],
+        [str(B2IMG), "server", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -520,6 +521,49 @@ def server_rows(bench: Bench, count: int) -> list[str]:
     ]
 
 
+def handoff_rows(bench: Bench, runs: int) -> list[str]:
+    """W1 again, with a running b2img server taking the upload (B2IMG_SERVER), beside rclone."""
+    from PIL import Image
+
+    folder = bench.scratch / "w1s"
+    folder.mkdir()
+    with Image.open(make_png(folder / "base.png", 200_000, 9)) as base:
+        base.load()
+    server_prefix = f"W1S/server-{uuid.uuid4().hex[:6]}"
+    port = s3server.free_port()
+    server_env = bench.b2img_env(server_prefix)
+    process = subprocess.Popen(
+        [str(B2IMG), "server", "--port", str(port)],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = {"b2img + server": Series(), "rclone": Series()}
+    try:
+        time.sleep(1.5)  # the server starts; the first upload below also warms its client
+        for run in range(runs + 1):
+            image = base.copy()
+            image.putpixel((1, 1), (run, 3, 5))
+            path = folder / f"w1s-{run}.png"
+            image.save(path, "PNG")
+            order = ["b2img + server", "rclone"][:: 1 if run % 2 else -1]
+            for name in order:
+                if name == "rclone":
+                    prefix = f"W1S/rclone/{run}"
+                    sample = bench.rclone([path], prefix)
+                else:
+                    prefix = server_prefix
+                    env = {**bench.b2img_env(prefix), "B2IMG_SERVER": f"http://127.0.0.1:{port}"}
+                    sample = bench.b2img([path], prefix, env=env)
+                bench.check([path], prefix)
+                if run:  # run 0 warms up
+                    results[name].samples.append(sample)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    return table_rows("W1 via a running server", results, "B2IMG_SERVER set")
+
+
 def _safe(call: Callable[[Path], float], path: Path) -> float | None:
     try:
         return call(path)
@@ -537,10 +581,11 @@ def fmt_time(seconds: float) -> str:
 
 def table_rows(workload: str, results: dict[str, Series], note: str = "") -> list[str]:
     rows = []
-    base = results.get("b2img")
+    first = next(iter(results))
+    base = results[first] if first.startswith("b2img") else None
     for name, series in results.items():
         ratio = ""
-        if base is not None and name != "b2img" and series.samples:
+        if base is not None and name != first and series.samples:
             ratio = f"{base.median('wall') / series.median('wall'):.2f}x"
         rows.append(
             f"| {workload} | {name} | {fmt_time(series.median('wall'))} | "
@@ -556,7 +601,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W4")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args()
-    only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
+    only = {w.strip().upper() for w in args.only.split(",") if w.strip()}  # W0-W6, W1S
     want = lambda w: not only or w in only  # noqa: E731
     runs = 3 if args.quick else 7
 
@@ -610,6 +655,8 @@ def main() -> None:
             )
         if want("W5"):
             rows += server_rows(bench, 200)
+        if want("W1S"):
+            rows += handoff_rows(bench, runs)
         if want("W6"):
             photo = make_jpeg(scratch / "photo-12mp.jpg", (4000, 3000), 7, gps=True)
             for label, series in pipeline(bench, max(3, runs // 2), photo).items():

@@ -20,7 +20,7 @@ from . import output
 
 if TYPE_CHECKING:
     from b2img.links import LinkFormat
-    from b2img.service import Outcome
+    from b2img.outcomes import Outcome
 
 SERVER_ENV = "B2IMG_SERVER"
 TOKEN_ENV = "B2IMG_SERVER_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -66,7 +66,7 @@ def upload(profile: str, paths: Sequence[Path], fmt: LinkFormat) -> list[Outcome
 
 def _outcome(path: Path, status: int, raw: bytes, fmt: LinkFormat) -> Outcome:
     from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
-    from b2img.service import Failed, Uploaded
+    from b2img.outcomes import Failed, Uploaded
 
     try:
         answer: dict[str, Any] = json.loads(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from b2img.service import Failed, Outcome, Uploaded
+from b2img.outcomes import Failed, Outcome, Uploaded
 
 from . import output
 

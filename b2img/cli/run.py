@@ -208,9 +208,7 @@ def _run(
     gather: Callable[[], Sequence[Pending]],
     paths: Sequence[Path],
 ) -> int:
-    from b2img.backends import make_uploader
     from b2img.links import LinkFormat
-    from b2img.service import UploadPlan, upload_pending
 
     from .results import render_outcomes
 
@@ -245,6 +243,9 @@ def _run(
                 copy=options.copy,
                 dry_run=False,
             )
+    from b2img.backends import make_uploader
+    from b2img.service import UploadPlan, upload_pending
+
     items = gather()
     plan = UploadPlan(
         chosen, fmt, on_conflict=policy, force=options.force, image=options.image(chosen.image)
