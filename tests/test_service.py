@@ -168,3 +168,19 @@ def test_hashed_key(key: str, renamed: str) -> None:
 
 def test_png_bytes_helper_is_deterministic() -> None:
     assert png_bytes() == png_bytes()
+
+
+def test_one_client_for_a_whole_batch(tmp_path: Path) -> None:
+    files = [write_png(tmp_path / f"c{i}.png", color=(i, 2, 2, 2)) for i in range(24)]
+    store = FakeStore()
+    made: list[int] = []
+
+    def factory() -> FakeStore:
+        made.append(1)
+        return store
+
+    outcomes = list(upload_files(files, plan(), uploader=factory, jobs=8))
+    assert all(isinstance(o, Uploaded) for o in outcomes)
+    assert made == [1]
+    # Per file: one HEAD (overwrite protection) and one PUT, nothing else.
+    assert sorted(m for m, _ in store.requests) == ["HEAD"] * 24 + ["PUT"] * 24

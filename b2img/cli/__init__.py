@@ -1,10 +1,7 @@
 """The command-line interface: parse, call the core, render. The only user of typer and rich."""
 
-from __future__ import annotations
-
 import os
 import sys
-import traceback
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +39,8 @@ class BoundaryGroup(TyperGroup):
             if type(exc).__module__.startswith("typer"):
                 raise  # usage errors and exits: typer reports them itself
             if os.environ.get("B2IMG_DEBUG"):
+                import traceback
+
                 traceback.print_exc()
             output.error(
                 B2ImgError(

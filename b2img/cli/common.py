@@ -1,7 +1,5 @@
 """Options shared by several commands, and the config loading every command does the same way."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -48,7 +46,7 @@ def confirm(question: str, *, yes_command: str) -> None:
         raise typer.Exit(int(ExitCode.UNEXPECTED))
 
 
-def load_config() -> Config:
+def load_config() -> "Config":
     """Load the config and show its warnings (e.g. a readable file holding a secret)."""
     from b2img import config as config_mod
     from b2img import paths

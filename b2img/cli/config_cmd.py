@@ -1,7 +1,5 @@
 """`b2img config …`: where the config lives, and whether it is right."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`b2img delete`: remove uploaded objects for good."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -6,8 +6,6 @@ the paths there and render the answers exactly as a local upload would. Anything
 b2img server, or does not answer at once, means uploading directly instead.
 """
 
-from __future__ import annotations
-
 import http.client
 import json
 import os
@@ -28,7 +26,7 @@ CONNECT_TIMEOUT = 0.5
 UPLOAD_TIMEOUT = 300.0
 
 
-def upload(profile: str, paths: Sequence[Path], fmt: LinkFormat) -> list[Outcome] | None:
+def upload(profile: str, paths: Sequence[Path], fmt: "LinkFormat") -> list["Outcome"] | None:
     """The outcomes from the server, or None when it cannot take the uploads."""
     target = os.environ.get(SERVER_ENV, "")
     parts = urlsplit(target)
@@ -64,7 +62,7 @@ def upload(profile: str, paths: Sequence[Path], fmt: LinkFormat) -> list[Outcome
     return outcomes
 
 
-def _outcome(path: Path, status: int, raw: bytes, fmt: LinkFormat) -> Outcome:
+def _outcome(path: Path, status: int, raw: bytes, fmt: "LinkFormat") -> "Outcome":
     from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
     from b2img.outcomes import Failed, Uploaded
 

@@ -1,7 +1,5 @@
 """`b2img history`: what was uploaded, from the local history."""
 
-from __future__ import annotations
-
 import dataclasses
 import sys
 from datetime import datetime

@@ -1,7 +1,5 @@
 """`b2img init`: a guided first profile, checked against the bucket before it is saved."""
 
-from __future__ import annotations
-
 import os
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,7 +99,7 @@ def _ask_secret() -> Any:
         output.note("Answer env, command or file.")
 
 
-def _check_bucket(profile: Profile) -> None:
+def _check_bucket(profile: "Profile") -> None:
     from b2img.backends import make_uploader
 
     secret = profile.s3.secret_access_key

@@ -1,7 +1,5 @@
 """Everything b2img writes: the payload on stdout, messages on stderr, the JSON envelope."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -101,7 +99,7 @@ class ProgressBar:
         self._byte_tasks: dict[str, list[Any]] = {}
         self._lock = threading.Lock()  # bytes arrive from the transfer threads
 
-    def __enter__(self) -> ProgressBar:
+    def __enter__(self) -> "ProgressBar":
         global _held
         if not sys.stderr.isatty() or self._total < 1:
             return self

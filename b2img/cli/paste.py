@@ -1,7 +1,5 @@
 """`b2img paste`: the clipboard's image (or copied image files) in, links out."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -84,7 +82,7 @@ def paste(
     run_upload("paste", options, lambda: clipboard_items(name, options))
 
 
-def clipboard_items(name: str | None, options: RunOptions) -> list[Pending]:
+def clipboard_items(name: str | None, options: RunOptions) -> list["Pending"]:
     from b2img.clipboard import read_clipboard
     from b2img.service import Pending
     from b2img.sources import clipboard_source

@@ -1,7 +1,5 @@
 """`b2img profile …`: manage profiles without editing the file by hand."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -168,7 +166,7 @@ def default(name: NameArg) -> None:
     output.note(f"Default profile is now '{name}'")
 
 
-def describe(prof: Profile) -> dict[str, Any]:
+def describe(prof: "Profile") -> dict[str, Any]:
     """A profile as plain data, with the secret replaced by where it comes from."""
     from b2img.backends.s3 import derive_region
 

@@ -1,7 +1,5 @@
 """Rendering upload outcomes: links on stdout, failures on stderr, or one JSON document."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from typing import Any, Literal
 

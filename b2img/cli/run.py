@@ -1,7 +1,5 @@
 """What `upload` and `paste` share: choosing the profile, uploading, rendering the results."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -163,7 +161,7 @@ class RunOptions:
             or self.any_file
         )
 
-    def image(self, defaults: ImageOptions) -> ImageOptions:
+    def image(self, defaults: "ImageOptions") -> "ImageOptions":
         """The profile's [image] defaults with this command's options on top."""
         from b2img.pipeline import CONVERT_TO, ImageOptions
 
@@ -185,7 +183,7 @@ class RunOptions:
 def run_upload(
     command: str,
     options: RunOptions,
-    gather: Callable[[], Sequence[Pending]],
+    gather: Callable[[], Sequence["Pending"]],
     paths: Sequence[Path] = (),
 ) -> None:
     """Upload what ``gather`` returns and render it; raises typer.Exit with the exit code.
@@ -205,7 +203,7 @@ def run_upload(
 def _run(
     command: str,
     options: RunOptions,
-    gather: Callable[[], Sequence[Pending]],
+    gather: Callable[[], Sequence["Pending"]],
     paths: Sequence[Path],
 ) -> int:
     from b2img.links import LinkFormat
@@ -252,7 +250,7 @@ def _run(
     )
     history = open_history()
 
-    def factory() -> Uploader:
+    def factory() -> "Uploader":
         return make_uploader(chosen, max_connections=options.jobs)
 
     with output.ProgressBar(total=len(items), label="Uploading") as bar:
@@ -274,7 +272,7 @@ def _run(
         )
 
 
-def open_history() -> History | None:
+def open_history() -> "History | None":
     """The upload history; a history that cannot be opened is a warning, not a failure."""
     from b2img.history import History
 
@@ -285,7 +283,7 @@ def open_history() -> History | None:
         return None
 
 
-def _link_format(spec: str) -> LinkFormat:
+def _link_format(spec: str) -> "LinkFormat":
     from b2img.links import LinkFormat
 
     try:

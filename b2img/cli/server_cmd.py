@@ -1,7 +1,5 @@
 """`b2img server`: PicGo's HTTP API for editor plugins, on loopback, safe by default."""
 
-from __future__ import annotations
-
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,7 +99,7 @@ class _State:
         self.uploaders: dict[Any, Uploader] = {}
         self.lock = threading.Lock()
 
-    def uploader(self, profile: Profile) -> Uploader:
+    def uploader(self, profile: "Profile") -> "Uploader":
         from b2img.backends import make_uploader
 
         key = (profile.name, profile.s3)
@@ -110,7 +108,7 @@ class _State:
                 self.uploaders[key] = make_uploader(profile, max_connections=16)
             return self.uploaders[key]
 
-    def upload(self, name: str | None, sources: list[Source]) -> list[dict[str, Any]]:
+    def upload(self, name: str | None, sources: list["Source"]) -> list[dict[str, Any]]:
         from b2img.errors import ConfigError, InputError
         from b2img.links import LinkFormat
         from b2img.service import Pending, Uploaded, UploadPlan, upload_pending
@@ -151,7 +149,7 @@ class _State:
             )
         return results
 
-    def clipboard(self) -> list[Source]:
+    def clipboard(self) -> list["Source"]:
         from b2img.clipboard import read_clipboard
         from b2img.sources import clipboard_source, read_source
 

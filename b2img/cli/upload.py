@@ -1,7 +1,5 @@
 """`b2img upload`: files in, links out."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
