@@ -57,6 +57,24 @@ class Bucket:
         answer["Data"] = answer["Body"].read()
         return answer
 
+    def table(self, **changes: object) -> dict[str, object]:
+        """A profile table for this bucket (path style, served straight from the test server)."""
+        table: dict[str, object] = {
+            "endpoint": self.server.endpoint,
+            "region": s3server.REGION,
+            "bucket": self.name,
+            "access_key_id": self.server.access_key,
+            "secret_access_key": {"env": SECRET_ENV},
+            "path_style": True,
+            "url_prefix": self.prefix,
+        }
+        table.update(changes)
+        return table
+
+    def use(self, **changes: object) -> None:
+        """Make the config's only profile, 'blog', upload to this bucket."""
+        write_config({"blog": self.table(**changes)})
+
     def list_keys(self) -> list[str]:
         listing = self.server.client().list_objects_v2(Bucket=self.name)
         return sorted(item["Key"] for item in listing.get("Contents", []))
@@ -71,19 +89,7 @@ def bucket(s3: s3server.S3Server) -> Bucket:
 def profile(bucket: Bucket, monkeypatch: pytest.MonkeyPatch) -> Bucket:
     """A config whose default profile 'blog' uploads to ``bucket``; the secret is in an env var."""
     monkeypatch.setenv(SECRET_ENV, bucket.server.secret_key)
-    write_config(
-        {
-            "blog": {
-                "endpoint": bucket.server.endpoint,
-                "region": s3server.REGION,
-                "bucket": bucket.name,
-                "access_key_id": bucket.server.access_key,
-                "secret_access_key": {"env": SECRET_ENV},
-                "path_style": True,
-                "url_prefix": bucket.prefix,
-            }
-        }
-    )
+    bucket.use()
     return bucket
 
 

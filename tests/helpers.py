@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from PIL import Image
+
+
+def month() -> str:
+    """The {year}/{month} part of a key rendered now (local time)."""
+    now = datetime.now()
+    return f"{now.year:04d}/{now.month:02d}"
 
 
 def write_config(

@@ -8,14 +8,13 @@ import re
 import stat
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from conftest import Bucket
 from displays import sway, wl_get, wl_put, x_get, x_put, xvfb
-from helpers import jpeg_bytes, png_bytes, write_png
+from helpers import jpeg_bytes, month, png_bytes, write_png
 from PIL import Image
 
 
@@ -24,11 +23,6 @@ def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with xvfb() as name:
         monkeypatch.setenv("DISPLAY", name)
         yield name
-
-
-def month() -> str:
-    now = datetime.now()
-    return f"{now.year:04d}/{now.month:02d}"
 
 
 def rgba_png() -> bytes:

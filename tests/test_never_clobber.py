@@ -15,30 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import SECRET_ENV, Bucket, b2img_bin
+from conftest import Bucket, b2img_bin
 from faultproxy import proxy
-from helpers import png_bytes, write_config, write_png
+from helpers import month, png_bytes, write_png
 
 from b2img.history import History
-
-
-def month() -> str:
-    now = datetime.now()
-    return f"{now.year:04d}/{now.month:02d}"
-
-
-def use_endpoint(bucket: Bucket, endpoint: str, **changes: object) -> None:
-    table: dict[str, object] = {
-        "endpoint": endpoint,
-        "region": "us-west-004",
-        "bucket": bucket.name,
-        "access_key_id": bucket.server.access_key,
-        "secret_access_key": {"env": SECRET_ENV},
-        "path_style": True,
-        "url_prefix": bucket.prefix,
-    }
-    table.update(changes)
-    write_config({"blog": table})
 
 
 def sha256(data: bytes) -> str:
@@ -75,7 +56,7 @@ def test_error_policy_names_the_key_and_changes_nothing(profile: Bucket, tmp_pat
 def test_profile_policy_and_explicit_overwrite(profile: Bucket, tmp_path: Path, run):
     first = write_png(tmp_path / "one" / "a.png", color=(1, 1, 1, 255))
     second = write_png(tmp_path / "two" / "a.png", color=(2, 2, 2, 255))
-    use_endpoint(profile, profile.server.endpoint, on_conflict="error")
+    profile.use(endpoint=profile.server.endpoint, on_conflict="error")
     assert run("upload", "--no-copy", str(first)).returncode == 0
     assert run("upload", "--no-copy", str(second)).returncode == 6
     done = run("upload", "--no-copy", "--on-conflict", "overwrite", str(second))
@@ -86,7 +67,7 @@ def test_profile_policy_and_explicit_overwrite(profile: Bucket, tmp_path: Path, 
 def test_a_repeat_upload_makes_no_request(profile: Bucket, tmp_path: Path, run):
     image = write_png(tmp_path / "a.png")
     with proxy(profile.server.endpoint) as (endpoint, state):
-        use_endpoint(profile, endpoint)
+        profile.use(endpoint=endpoint)
         first = run("upload", "--no-copy", "-f", "url", str(image))
         assert first.returncode == 0, first.stderr
         assert [m for m, _ in state.requests] == ["HEAD", "PUT"]
@@ -104,7 +85,7 @@ def test_a_repeat_upload_makes_no_request(profile: Bucket, tmp_path: Path, run):
 def test_a_batch_of_n_small_files_makes_n_heads_and_n_puts(profile: Bucket, tmp_path: Path, run):
     files = [str(write_png(tmp_path / f"{i}.png", color=(i, 3, 3, 3))) for i in range(12)]
     with proxy(profile.server.endpoint) as (endpoint, state):
-        use_endpoint(profile, endpoint)
+        profile.use(endpoint=endpoint)
         assert run("upload", "--no-copy", *files).returncode == 0
     methods = sorted(m for m, _ in state.requests)
     assert methods == ["HEAD"] * 12 + ["PUT"] * 12
@@ -218,7 +199,7 @@ def test_delete_a_link_with_an_encoded_key(profile: Bucket, tmp_path: Path, run)
 def test_fifty_uploads_through_a_faulty_network(profile: Bucket, tmp_path: Path, run):
     files = [write_png(tmp_path / f"f{i:02d}.png", color=(i, 6, 6, 6)) for i in range(50)]
     with proxy(profile.server.endpoint, fault_rate=0.3, seed=7) as (endpoint, state):
-        use_endpoint(profile, endpoint)
+        profile.use(endpoint=endpoint)
         done = run("upload", "--no-copy", "-f", "url", "-j", "8", *map(str, files), timeout=300)
     assert state.faults, "the proxy injected no fault"
     assert {"503", "500", "drop-before", "drop-after"} <= set(state.faults)
@@ -274,7 +255,7 @@ def test_large_file_streams_in_parts_with_bounded_memory(profile: Bucket, tmp_pa
 def test_ctrl_c_mid_batch_leaves_no_row_for_unfinished_uploads(profile: Bucket, tmp_path: Path):
     files = [str(write_png(tmp_path / f"c{i:02d}.png", color=(i, 7, 7, 7))) for i in range(40)]
     with proxy(profile.server.endpoint) as (endpoint, state):
-        use_endpoint(profile, endpoint)
+        profile.use(endpoint=endpoint)
         process = subprocess.Popen(
             [b2img_bin(), "upload", "--no-copy", "-j", "2", *files],
             stdout=subprocess.PIPE,

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
 from pathlib import Path
 
 from conftest import SECRET_ENV, Bucket
-from helpers import write_config
+from helpers import month, write_config
 from images import noisy_photo, photo_jpeg, pixel_bomb_png, scan_data
 from PIL import Image
-
-
-def month() -> str:
-    now = datetime.now()
-    return f"{now.year:04d}/{now.month:02d}"
 
 
 def test_uploaded_photo_has_no_exif(profile: Bucket, tmp_path: Path, run):

@@ -16,23 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SECRET_ENV, Bucket, b2img_bin
+from conftest import Bucket, b2img_bin
 from displays import x_put, xvfb
 from helpers import png_bytes, write_config, write_png
 from s3server import free_port
 
-
-def profile_table(bucket: Bucket) -> dict[str, object]:
-    return {
-        "endpoint": bucket.server.endpoint,
-        "region": "us-west-004",
-        "bucket": bucket.name,
-        "access_key_id": bucket.server.access_key,
-        "secret_access_key": {"env": SECRET_ENV},
-        "path_style": True,
-        "url_prefix": bucket.prefix,
-        "upload_path": "{fileName}.{extName}",
-    }
+BY_NAME = "{fileName}.{extName}"  # keys that are just the file names
 
 
 @contextmanager
@@ -100,7 +89,7 @@ def post_json(port: int, document: object, **headers: str) -> tuple[int, dict[st
 
 @pytest.fixture
 def served(profile: Bucket) -> Iterator[tuple[int, Bucket, Path]]:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     with running() as (port, log):
         yield port, profile, log
 
@@ -215,7 +204,7 @@ def test_bad_requests(served) -> None:
 
 
 def test_token_modes(profile: Bucket, tmp_path: Path) -> None:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     token = "t0ken-" + uuid.uuid4().hex
     image = write_png(tmp_path / "t.png")
     with running("--require-token", "--token", token) as (port, log):
@@ -234,7 +223,7 @@ def test_token_modes(profile: Bucket, tmp_path: Path) -> None:
 
 
 def test_optional_token_is_checked_when_sent(profile: Bucket, tmp_path: Path) -> None:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     image = write_png(tmp_path / "o.png")
     with running("--token", "abc") as (port, _):
         assert post_json(port, {"list": [str(image)]})[0] == 200
@@ -243,7 +232,12 @@ def test_optional_token_is_checked_when_sent(profile: Bucket, tmp_path: Path) ->
 
 def test_two_profiles_at_once(s3, profile: Bucket, tmp_path: Path) -> None:
     other = Bucket(s3, s3.create_bucket())
-    write_config({"blog": profile_table(profile), "work": profile_table(other)})
+    write_config(
+        {
+            "blog": profile.table(upload_path=BY_NAME),
+            "work": other.table(upload_path=BY_NAME),
+        }
+    )
     first = write_png(tmp_path / "first.png", color=(1, 1, 1, 1))
     second = write_png(tmp_path / "second.png", color=(2, 2, 2, 2))
     with running() as (port, _):
@@ -274,7 +268,7 @@ def test_two_profiles_at_once(s3, profile: Bucket, tmp_path: Path) -> None:
 
 
 def test_clipboard_upload_like_picgo_app(profile: Bucket) -> None:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     with xvfb() as display:
         image = png_bytes(color=(3, 1, 4, 1))
         x_put(display, "image/png", image)
@@ -300,7 +294,7 @@ def test_a_slow_client_does_not_block_others(served) -> None:
 
 
 def test_busy_port_is_a_clear_error(profile: Bucket, run) -> None:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -311,7 +305,7 @@ def test_busy_port_is_a_clear_error(profile: Bucket, run) -> None:
 
 
 def test_beyond_loopback_needs_a_token(profile: Bucket, run) -> None:
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     done = run("server", "--host", "0.0.0.0", "--port", "0", timeout=30)  # noqa: S104 - refused before binding
     assert done.returncode == 2
     assert "a token is required" in done.stderr
@@ -351,7 +345,7 @@ def test_upload_hands_off_to_a_running_server(served, tmp_path: Path, run) -> No
 
 
 def test_handoff_falls_back_when_no_b2img_server_answers(profile: Bucket, tmp_path: Path, run):
-    write_config({"blog": profile_table(profile)})
+    write_config({"blog": profile.table(upload_path=BY_NAME)})
     image = write_png(tmp_path / "direct.png")
     closed = run(
         "upload", "--no-copy", str(image), env={"B2IMG_SERVER": f"http://127.0.0.1:{free_port()}"}

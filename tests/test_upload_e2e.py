@@ -5,23 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime
 from pathlib import Path
 
 from conftest import SECRET_ENV, Bucket
-from helpers import jpeg_bytes, write_config, write_png
-
-
-def month_prefix() -> str:
-    now = datetime.now()
-    return f"{now.year:04d}/{now.month:02d}"
+from helpers import jpeg_bytes, month, write_png
 
 
 def test_upload_stores_bytes_type_and_cache_control(profile: Bucket, tmp_path: Path, run):
     image = write_png(tmp_path / "shot.png")
     done = run("upload", "--no-copy", str(image))
     assert done.returncode == 0, done.stderr
-    key = f"{month_prefix()}/shot.png"
+    key = f"{month()}/shot.png"
     assert done.stdout == f"![shot]({profile.prefix}/{key})\n"
     stored = profile.get(key)
     assert stored["Data"] == image.read_bytes()
@@ -34,7 +28,7 @@ def test_no_acl_and_no_checksum_headers_are_sent(profile: Bucket, tmp_path: Path
     image = write_png(tmp_path / "a.png")
     assert run("upload", "--no-copy", str(image)).returncode == 0
     client = profile.server.client()
-    key = f"{month_prefix()}/a.png"
+    key = f"{month()}/a.png"
     grants = client.get_object_acl(Bucket=profile.name, Key=key)["Grants"]
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]  # the owner only: no x-amz-acl
     head = client.head_object(Bucket=profile.name, Key=key, ChecksumMode="ENABLED")
@@ -42,12 +36,12 @@ def test_no_acl_and_no_checksum_headers_are_sent(profile: Bucket, tmp_path: Path
 
 
 def test_acl_is_sent_when_the_profile_sets_it(profile: Bucket, tmp_path: Path, run):
-    write_profile(profile, acl="public-read")
+    profile.use(acl="public-read")
     image = write_png(tmp_path / "a.png")
     assert run("upload", "--no-copy", str(image)).returncode == 0
-    grants = profile.server.client().get_object_acl(
-        Bucket=profile.name, Key=f"{month_prefix()}/a.png"
-    )["Grants"]
+    grants = profile.server.client().get_object_acl(Bucket=profile.name, Key=f"{month()}/a.png")[
+        "Grants"
+    ]
     assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
 
 
@@ -55,7 +49,7 @@ def test_content_type_comes_from_the_bytes(profile: Bucket, tmp_path: Path, run)
     fake = tmp_path / "really-a-jpeg.png"
     fake.write_bytes(jpeg_bytes())
     assert run("upload", "--no-copy", str(fake)).returncode == 0
-    stored = profile.get(f"{month_prefix()}/really-a-jpeg.png")
+    stored = profile.get(f"{month()}/really-a-jpeg.png")
     assert stored["ContentType"] == "image/jpeg"
 
 
@@ -83,12 +77,12 @@ def test_printed_urls_fetch_exactly_the_uploaded_objects(profile: Bucket, tmp_pa
         status, body, _ = profile.server.signed_get(url)
         assert status == 200, (url, body[:200])
         assert body == path.read_bytes()
-    assert profile.list_keys() == sorted(f"{month_prefix()}/{n}" for n in NASTY_NAMES)
+    assert profile.list_keys() == sorted(f"{month()}/{n}" for n in NASTY_NAMES)
 
 
 def test_many_files_keep_input_order(profile: Bucket, tmp_path: Path, run):
     files = [write_png(tmp_path / f"img{i:02d}.png", color=(i, 0, 0, 255)) for i in range(20)]
-    write_profile(profile, upload_path="{md5}.{extName}")
+    profile.use(upload_path="{md5}.{extName}")
     done = run("upload", "--no-copy", "-j", "8", "-f", "{key}", *map(str, files))
     assert done.returncode == 0, done.stderr
     expected = [hashlib.md5(f.read_bytes()).hexdigest() + ".png" for f in files]
@@ -104,12 +98,12 @@ def test_partial_failure_prints_the_good_links(profile: Bucket, tmp_path: Path, 
     )
     assert done.returncode == 4
     assert done.stdout.splitlines() == [
-        f"{profile.prefix}/{month_prefix()}/one.png",
-        f"{profile.prefix}/{month_prefix()}/two.png",
+        f"{profile.prefix}/{month()}/one.png",
+        f"{profile.prefix}/{month()}/two.png",
     ]
     assert f"Error: {tmp_path / 'gone.png'}: no such file" in done.stderr
     assert "Traceback" not in done.stderr
-    assert profile.list_keys() == [f"{month_prefix()}/one.png", f"{month_prefix()}/two.png"]
+    assert profile.list_keys() == [f"{month()}/one.png", f"{month()}/two.png"]
 
 
 def test_json_document(profile: Bucket, tmp_path: Path, run):
@@ -118,7 +112,7 @@ def test_json_document(profile: Bucket, tmp_path: Path, run):
     text.write_text("just text")
     done = run("upload", "--no-copy", "--json", str(image), str(text))
     assert done.returncode == 4
-    key = f"{month_prefix()}/j.png"
+    key = f"{month()}/j.png"
     url = f"{profile.prefix}/{key}"
     assert json.loads(done.stdout) == {
         "version": 1,
@@ -161,7 +155,7 @@ def test_dry_run_uploads_nothing_and_needs_no_secret(profile: Bucket, tmp_path: 
     image = write_png(tmp_path / "d.png")
     done = run("upload", "--dry-run", str(image), env={SECRET_ENV: ""})
     assert done.returncode == 0, done.stderr
-    key = f"{month_prefix()}/d.png"
+    key = f"{month()}/d.png"
     assert done.stdout == f"![d]({profile.prefix}/{key})\n"
     assert f"would upload {image} → {key} (image/png," in done.stderr
     assert profile.list_keys() == []
@@ -169,7 +163,7 @@ def test_dry_run_uploads_nothing_and_needs_no_secret(profile: Bucket, tmp_path: 
 
 def test_formats_html_bbcode_and_custom_with_size(profile: Bucket, tmp_path: Path, run):
     image = write_png(tmp_path / "s.png", size=(33, 21))
-    url = f"{profile.prefix}/{month_prefix()}/s.png"
+    url = f"{profile.prefix}/{month()}/s.png"
     for fmt, expected in [
         ("html", f'<img src="{url}" alt="s">'),
         ("bbcode", f"[img]{url}[/img]"),
@@ -183,20 +177,20 @@ def test_formats_html_bbcode_and_custom_with_size(profile: Bucket, tmp_path: Pat
 
 
 def test_profile_link_format_is_the_default(profile: Bucket, tmp_path: Path, run):
-    write_profile(profile, link_format="url")
+    profile.use(link_format="url")
     image = write_png(tmp_path / "u.png")
     done = run("upload", "--dry-run", str(image))
-    assert done.stdout == f"{profile.prefix}/{month_prefix()}/u.png\n"
+    assert done.stdout == f"{profile.prefix}/{month()}/u.png\n"
 
 
 def test_secret_from_a_command(profile: Bucket, tmp_path: Path, run):
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(profile.server.secret_key + "\n")
-    write_profile(profile, secret_access_key={"command": f"cat '{secret_file}'"})
+    profile.use(secret_access_key={"command": f"cat '{secret_file}'"})
     image = write_png(tmp_path / "c.png")
     done = run("upload", "--no-copy", str(image), env={SECRET_ENV: ""})
     assert done.returncode == 0, done.stderr
-    assert profile.get(f"{month_prefix()}/c.png")["Data"] == image.read_bytes()
+    assert profile.get(f"{month()}/c.png")["Data"] == image.read_bytes()
 
 
 def test_aws_environment_is_ignored(profile: Bucket, tmp_path: Path, run):
@@ -211,7 +205,7 @@ def test_aws_environment_is_ignored(profile: Bucket, tmp_path: Path, run):
     }
     done = run("upload", "--no-copy", str(image), env=env)
     assert done.returncode == 0, done.stderr
-    assert profile.list_keys() == [f"{month_prefix()}/e.png"]
+    assert profile.list_keys() == [f"{month()}/e.png"]
 
 
 def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_path: Path, run):
@@ -230,7 +224,7 @@ def test_wrong_secret_is_an_auth_error_without_the_secret(profile: Bucket, tmp_p
 
 
 def test_missing_bucket_is_a_config_error(profile: Bucket, tmp_path: Path, run):
-    write_profile(profile, bucket="no-such-bucket-b2img")
+    profile.use(bucket="no-such-bucket-b2img")
     done = run("upload", "--no-copy", str(write_png(tmp_path / "m.png")))
     assert done.returncode == 3
     assert "bucket 'no-such-bucket-b2img' does not exist" in done.stderr
@@ -239,7 +233,7 @@ def test_missing_bucket_is_a_config_error(profile: Bucket, tmp_path: Path, run):
 def test_unreachable_endpoint_fails_quickly(profile: Bucket, tmp_path: Path, run):
     from s3server import free_port
 
-    write_profile(profile, endpoint=f"http://127.0.0.1:{free_port()}")
+    profile.use(endpoint=f"http://127.0.0.1:{free_port()}")
     started = time.monotonic()
     done = run("upload", "--no-copy", str(write_png(tmp_path / "x.png")), timeout=60)
     assert done.returncode == 6
@@ -260,7 +254,7 @@ def test_python_dash_m(profile: Bucket, tmp_path: Path):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert profile.get(f"{month_prefix()}/m.png")["Data"] == image.read_bytes()
+    assert profile.get(f"{month()}/m.png")["Data"] == image.read_bytes()
 
 
 def test_clipboard_failure_is_only_a_warning(profile: Bucket, tmp_path: Path, run):
@@ -268,20 +262,6 @@ def test_clipboard_failure_is_only_a_warning(profile: Bucket, tmp_path: Path, ru
     assert done.returncode == 0
     assert "Warning: could not copy the links to the clipboard" in done.stderr
     assert done.stdout.startswith("![w](")
-
-
-def write_profile(target: Bucket, **changes: object) -> None:
-    table: dict[str, object] = {
-        "endpoint": target.server.endpoint,
-        "region": "us-west-004",
-        "bucket": target.name,
-        "access_key_id": target.server.access_key,
-        "secret_access_key": {"env": SECRET_ENV},
-        "path_style": True,
-        "url_prefix": target.prefix,
-    }
-    table.update(changes)
-    write_config({"blog": table})
 
 
 def test_a_silent_server_times_out(profile: Bucket, tmp_path: Path, run):
@@ -306,7 +286,7 @@ def test_a_silent_server_times_out(profile: Bucket, tmp_path: Path, run):
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        write_profile(profile, endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        profile.use(endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}")
         started = time.monotonic()
         image = str(write_png(tmp_path / "t.png"))
         done = run("upload", "--no-copy", image, env={"B2IMG_TIMEOUT": "1"})

@@ -60,25 +60,7 @@ def paste(
     any_file: AnyFileOption = False,
 ) -> None:
     """Upload the image on the clipboard, or the image files copied in a file manager."""
-    options = RunOptions(
-        profile=profile,
-        link_format=link_format,
-        json_out=json_out,
-        jobs=jobs,
-        dry_run=dry_run,
-        copy=copy,
-        picgo=picgo_compat,
-        on_conflict=on_conflict,
-        force=force,
-        keep_metadata=keep_metadata,
-        convert=convert,
-        quality=quality,
-        max_width=max_width,
-        max_height=max_height,
-        force_convert=force_convert,
-        allow_svg=allow_svg,
-        any_file=any_file,
-    )
+    options = RunOptions.collect(locals())
     run_upload("paste", options, lambda: clipboard_items(name, options))
 
 

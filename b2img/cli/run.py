@@ -1,10 +1,11 @@
 """What `upload` and `paste` share: choosing the profile, uploading, rendering the results."""
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -144,6 +145,12 @@ class RunOptions:
     force_convert: bool = False
     allow_svg: bool = False
     any_file: bool = False
+
+    @classmethod
+    def collect(cls, values: dict[str, Any]) -> "RunOptions":
+        """The options of `upload` or `paste`, from the parameters typer passed it."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"picgo"}
+        return cls(picgo=values["picgo_compat"], **{k: values[k] for k in names})
 
     def plain(self) -> bool:
         """No option that changes how files are processed or stored (a server can take it)."""

@@ -62,25 +62,7 @@ def upload(
             "give one or more image files (to upload the clipboard: b2img paste)",
             param_hint="FILE",
         )
-    options = RunOptions(
-        profile=profile,
-        link_format=link_format,
-        json_out=json_out,
-        jobs=jobs,
-        dry_run=dry_run,
-        copy=copy,
-        picgo=picgo_compat,
-        on_conflict=on_conflict,
-        force=force,
-        keep_metadata=keep_metadata,
-        convert=convert,
-        quality=quality,
-        max_width=max_width,
-        max_height=max_height,
-        force_convert=force_convert,
-        allow_svg=allow_svg,
-        any_file=any_file,
-    )
+    options = RunOptions.collect(locals())
     if files:
         from b2img.service import Pending
 
