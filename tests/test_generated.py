@@ -21,6 +21,7 @@ COMMANDS = [
     [],
     ["upload"],
     ["paste"],
+    ["md"],
     ["delete"],
     ["server"],
     ["history"],

@@ -15,6 +15,7 @@ from . import (
     delete_cmd,
     history_cmd,
     init_cmd,
+    md_cmd,
     output,
     paste,
     profile,
@@ -85,6 +86,7 @@ def _root(
 
 app.command(name="upload")(upload.upload)
 app.command(name="paste")(paste.paste)
+app.command(name="md")(md_cmd.md)
 app.command(name="delete")(delete_cmd.delete)
 app.command(name="server")(server_cmd.server)
 app.add_typer(history_cmd.app, name="history")

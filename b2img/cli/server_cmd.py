@@ -73,10 +73,16 @@ def server(
 def run_server(
     settings: Any, default_profile: str | None, stop: threading.Event | None = None
 ) -> None:
+    import signal
+
     from b2img.server import Handler, serve
 
     from .common import load_config
 
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # stop serving and exit cleanly, as on Ctrl-C
+
+    signal.signal(signal.SIGTERM, terminate)
     load_config().profile(default_profile)  # a broken config fails now, not on a request
     state = _State(default_profile)
     handler = Handler(settings, state.upload, state.clipboard)
