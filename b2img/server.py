@@ -234,7 +234,7 @@ def download(url: str, limit: int) -> Source:
     except OSError as exc:
         raise InputError(f"{url}: download failed ({exc})") from None
     if len(data) > limit:
-        raise InputError(f"{url}: larger than {limit // 2**20} MB")
+        raise InputError(f"{url}: larger than {limit:,} bytes, not downloaded")
     return _bytes_source(url, Path(urlsplit(url).path).name or "image", data)
 
 

@@ -131,7 +131,7 @@ def _upload_one(
 ) -> Outcome:
     profile = plan.profile
     source = processed(item.load(), plan.image)
-    source.digests.prime("sha256", "md5")
+    source.digests.prime("sha256")  # MD5 only if a conflict check needs it
     if history is not None and not plan.force:
         known = history.find_content(
             profile=profile.name, bucket=profile.s3.bucket, sha256=source.sha256

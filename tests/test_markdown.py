@@ -136,6 +136,7 @@ def test_cli_end_to_end_on_a_fake_blog(profile: Bucket, tmp_path: Path, run) -> 
     assert dry.returncode == 0, dry.stderr
     assert "+![a](" in dry.stdout and "-![a](../img/a.png)" in dry.stdout
     assert "2 file(s) would change" in dry.stderr
+    assert "would upload: " in dry.stderr and "→ " in dry.stderr
     assert profile.list_keys() == []
     assert (posts / "first.md").read_bytes() == first_before
 
@@ -216,3 +217,27 @@ def test_include_remote_rehosts_images_only(profile: Bucket, tmp_path: Path, run
         == f"![r]({profile.prefix}/{datetime.now():%Y/%m}/remote.png) ![p]({base}/page.png)\n"
     )
     assert not (tmp_path / "p.md.bak").exists()
+
+
+def test_remote_downloads_are_limited(tmp_path: Path) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from b2img.errors import InputError
+    from b2img.server import download
+
+    write_png(tmp_path / "big.png", size=(64, 64))
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/big.png"
+    try:
+        with pytest.raises(InputError, match="larger than"):
+            download(url, 100)
+        assert download(url, 10_000).data == (tmp_path / "big.png").read_bytes()
+        with pytest.raises(InputError, match="only http"):
+            download("file:///etc/passwd", 10_000)
+    finally:
+        server.shutdown()

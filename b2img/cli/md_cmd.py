@@ -79,6 +79,13 @@ def md(
     )
     code = 0
     changed = 0
+    if dry_run:
+        from b2img.outcomes import Uploaded
+
+        for source, outcome in report.outcomes.items():
+            if isinstance(outcome, Uploaded):
+                verb = "already uploaded" if outcome.reused else "would upload"
+                output.note(f"{verb}: {source} → {outcome.key}")
     for post in report.posts:
         for ref, why in post.missing:
             output.warn(f"{post.path}:{ref.line}: {ref.target}: {why} (left as it is)")
