@@ -3,8 +3,45 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from b2img.backends.base import ByteProgress, Payload, RemoteObject, StoredObject
+from b2img.config import Profile, parse_profile
+
+
+def fake_profile(upload_path: str) -> Profile:
+    """A profile for logic tests: nothing it names is ever contacted."""
+    return parse_profile(
+        "t",
+        {
+            "endpoint": "https://s3.us-west-004.backblazeb2.com",
+            "bucket": "b",
+            "access_key_id": "k",
+            "secret_access_key": "s",
+            "upload_path": upload_path,
+            "url_prefix": "https://img.example.com",
+        },
+    )
+
+
+@contextmanager
+def web_server(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on loopback; yields the base URL."""
+    import threading
+
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class FakeStore:

@@ -9,29 +9,18 @@ from pathlib import Path
 
 import pytest
 from conftest import Bucket
-from fakes import FakeStore
+from fakes import FakeStore, fake_profile, web_server
 from helpers import write_png
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from b2img.config import parse_profile
 from b2img.links import LinkFormat
 from b2img.markdown import find_images, rewrite
 from b2img.posts import PostOptions, process
 from b2img.service import UploadPlan
 
 GOLDEN = Path(__file__).parent / "md"
-PROFILE = parse_profile(
-    "t",
-    {
-        "endpoint": "https://s3.us-west-004.backblazeb2.com",
-        "bucket": "b",
-        "access_key_id": "k",
-        "secret_access_key": "s",
-        "upload_path": "{fileName}.{extName}",
-        "url_prefix": "https://img.example.com",
-    },
-)
+PROFILE = fake_profile("{fileName}.{extName}")
 PLAN = UploadPlan(PROFILE, LinkFormat.parse("url"), clock=lambda: datetime(2026, 1, 2).astimezone())
 
 
@@ -188,28 +177,17 @@ def test_cli_output_and_errors(profile: Bucket, tmp_path: Path, run) -> None:
 
 
 def test_include_remote_rehosts_images_only(profile: Bucket, tmp_path: Path, run) -> None:
-    import threading
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
     web = tmp_path / "web"
     write_png(web / "remote.png", color=(6, 6, 6, 255))
     (web / "page.png").write_text("<html>not an image</html>")
-    handler = partial(SimpleHTTPRequestHandler, directory=str(web))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     post = tmp_path / "p.md"
-    text = f"![r]({base}/remote.png) ![p]({base}/page.png)\n"
-    post.write_text(text)
-    try:
+    with web_server(web) as base:
+        text = f"![r]({base}/remote.png) ![p]({base}/page.png)\n"
+        post.write_text(text)
         plain = run("md", "--no-backup", str(post))
         assert plain.returncode == 0
         assert post.read_text() == text  # remote images are left alone by default
         done = run("md", "--no-backup", "--include-remote", str(post))
-    finally:
-        server.shutdown()
     assert done.returncode == 4
     assert "is not an image" in done.stderr
     assert (
@@ -220,24 +198,14 @@ def test_include_remote_rehosts_images_only(profile: Bucket, tmp_path: Path, run
 
 
 def test_remote_downloads_are_limited(tmp_path: Path) -> None:
-    import threading
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
     from b2img.errors import InputError
     from b2img.server import download
 
     write_png(tmp_path / "big.png", size=(64, 64))
-    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/big.png"
-    try:
+    with web_server(tmp_path) as base:
+        url = f"{base}/big.png"
         with pytest.raises(InputError, match="larger than"):
             download(url, 100)
         assert download(url, 10_000).data == (tmp_path / "big.png").read_bytes()
-        with pytest.raises(InputError, match="only http"):
-            download("file:///etc/passwd", 10_000)
-    finally:
-        server.shutdown()
+    with pytest.raises(InputError, match="only http"):
+        download("file:///etc/passwd", 10_000)

@@ -6,26 +6,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from fakes import FakeStore
+from fakes import FakeStore, fake_profile
 from helpers import png_bytes, write_png
 
-from b2img.config import parse_profile
 from b2img.errors import AuthError, UploadError
 from b2img.history import History
 from b2img.links import LinkFormat
 from b2img.service import Failed, Uploaded, UploadPlan, hashed_key, upload_files
 
-PROFILE = parse_profile(
-    "t",
-    {
-        "endpoint": "https://s3.us-west-004.backblazeb2.com",
-        "bucket": "b",
-        "access_key_id": "k",
-        "secret_access_key": "s",
-        "upload_path": "{year}/{fileName}.{extName}",
-        "url_prefix": "https://img.example.com",
-    },
-)
+PROFILE = fake_profile("{year}/{fileName}.{extName}")
 
 
 def plan(**changes: object) -> UploadPlan:
