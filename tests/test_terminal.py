@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 from conftest import SECRET_ENV, Bucket, b2img_bin
-from helpers import write_config, write_png
+from helpers import png_bytes, write_config, write_png
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +144,26 @@ def test_links_on_the_same_terminal_follow_the_finished_bar(profile: Bucket, tmp
     last_bar = terminal.rindex("Uploading")
     for name in ("t0.png", "t1.png"):
         assert terminal.index(f"/{name}") > last_bar
+
+
+def test_a_large_upload_shows_bytes_on_a_terminal(profile: Bucket, tmp_path: Path):
+    big = tmp_path / "big.png"
+    with big.open("wb") as handle:
+        handle.write(png_bytes())
+        block = os.urandom(1 << 20)
+        for _ in range(72):
+            handle.write(block)
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [b2img_bin(), "upload", "--no-copy", "-f", "url", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(secondary)
+    terminal = read_all(primary, proc).decode(errors="replace")
+    proc.wait(timeout=300)
+    os.close(primary)
+    assert proc.returncode == 0
+    assert "big.png" in terminal
+    assert re.search(r"\d+\.\d MB / 75\.\d MB", terminal), terminal[-500:]

@@ -82,7 +82,9 @@ def human_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover - the loop always returns
 
 
-BYTE_BAR_FROM = 16 * 1024 * 1024  # inputs this large get a byte-level bar of their own
+# Inputs this large are streamed in parts (see b2img.sources.LARGE_FILE) and get a byte-level
+# bar of their own; smaller ones go in one request, so bytes would only ever show 0 or all.
+BYTE_BAR_FROM = 64 * 1024 * 1024 + 1
 
 
 class ProgressBar:
