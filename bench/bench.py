@@ -12,6 +12,7 @@ Run it with bench/run (which prepares everything); options: --quick (fewer runs)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -22,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -445,6 +446,37 @@ def pipeline(bench: Bench, runs: int, photo: Path) -> dict[str, Series]:
     return out
 
 
+@contextlib.contextmanager
+def b2img_server(bench: Bench, prefix: str) -> Iterator[int]:
+    """A `b2img server` uploading under ``prefix``, answering; yields its port."""
+    import http.client
+
+    port = s3server.free_port()
+    process = subprocess.Popen(
+        [str(B2IMG), "server", "--port", str(port)],
+        env=bench.b2img_env(prefix),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                connection.request("POST", "/heartbeat")
+                connection.getresponse().read()
+                connection.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def server_rows(bench: Bench, count: int) -> list[str]:
     """W5: b2img server, 200 sequential uploads of distinct 200 KB PNGs, then 8 clients."""
     import http.client
@@ -464,14 +496,6 @@ def server_rows(bench: Bench, count: int) -> list[str]:
         image.save(path, "PNG", compress_level=1)
         files.append(path)
     prefix = f"W5/{uuid.uuid4().hex[:6]}"
-    port = s3server.free_port()
-    env = bench.b2img_env(prefix)
-    process = subprocess.Popen(
-        [str(B2IMG), "server", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
     def post(path: Path) -> float:
         body = json.dumps({"list": [str(path)]}).encode()
@@ -486,18 +510,7 @@ def server_rows(bench: Bench, count: int) -> list[str]:
             raise RuntimeError(f"W5: {response.status} {answer}")
         return elapsed
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                    "POST", "/heartbeat"
-                )
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    with b2img_server(bench, prefix) as port:
         post(files[-1])  # warm: the client and its connections exist from here on
         latencies = sorted(post(path) for path in files[:count])
         started = time.perf_counter()
@@ -506,9 +519,6 @@ def server_rows(bench: Bench, count: int) -> list[str]:
             for result in pool.map(lambda p: _safe(post, p), files[count : 2 * count - 1]):
                 errors += result is None
         throughput = (count - 1) / (time.perf_counter() - started)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     bench.check(files[: 2 * count - 1], prefix)
     bench.clear(prefix)
     p50 = statistics.median(latencies)
@@ -530,17 +540,8 @@ def handoff_rows(bench: Bench, runs: int) -> list[str]:
     with Image.open(make_png(folder / "base.png", 200_000, 9)) as base:
         base.load()
     server_prefix = f"W1S/server-{uuid.uuid4().hex[:6]}"
-    port = s3server.free_port()
-    server_env = bench.b2img_env(server_prefix)
-    process = subprocess.Popen(
-        [str(B2IMG), "server", "--port", str(port)],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     results = {"b2img + server": Series(), "rclone": Series()}
-    try:
-        time.sleep(1.5)  # the server starts; the first upload below also warms its client
+    with b2img_server(bench, server_prefix) as port:  # run 0 below warms its client
         for run in range(runs + 1):
             image = base.copy()
             image.putpixel((1, 1), (run, 3, 5))
@@ -558,9 +559,6 @@ def handoff_rows(bench: Bench, runs: int) -> list[str]:
                 bench.check([path], prefix)
                 if run:  # run 0 warms up
                     results[name].samples.append(sample)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     return table_rows("W1 via a running server", results, "B2IMG_SERVER set")
 
 

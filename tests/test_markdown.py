@@ -112,16 +112,15 @@ def test_cli_end_to_end_on_a_fake_blog(profile: Bucket, tmp_path: Path, run) -> 
     (posts / "second.md").write_text("Same image: ![a](../img/a.png)\n![[diagram.png|200]]\n")
     first_before = (posts / "first.md").read_bytes()
 
-    dry = run(
-        "md",
-        "--dry-run",
+    both = [
         "--root",
         str(site / "static"),
         "--vault",
         str(site / "vault"),
         str(posts / "first.md"),
         str(posts / "second.md"),
-    )
+    ]
+    dry = run("md", "--dry-run", *both)
     assert dry.returncode == 0, dry.stderr
     assert "+![a](" in dry.stdout and "-![a](../img/a.png)" in dry.stdout
     assert "2 file(s) would change" in dry.stderr
@@ -129,15 +128,7 @@ def test_cli_end_to_end_on_a_fake_blog(profile: Bucket, tmp_path: Path, run) -> 
     assert profile.list_keys() == []
     assert (posts / "first.md").read_bytes() == first_before
 
-    done = run(
-        "md",
-        "--root",
-        str(site / "static"),
-        "--vault",
-        str(site / "vault"),
-        str(posts / "first.md"),
-        str(posts / "second.md"),
-    )
+    done = run("md", *both)
     assert done.returncode == 0, done.stderr
     assert "2 file(s) changed; images: 3 uploaded, 0 reused, 0 missing, 0 failed" in done.stderr
     first = (posts / "first.md").read_bytes()
