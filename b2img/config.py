@@ -16,19 +16,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from b2img import paths
 from b2img.credentials import SecretRef
-from b2img.defaults import DEFAULT_CACHE_CONTROL, DEFAULT_UPLOAD_PATH, ON_CONFLICT
+from b2img.defaults import (
+    DEFAULT_CACHE_CONTROL,
+    DEFAULT_SMMS_API,
+    DEFAULT_UPLOAD_PATH,
+    ON_CONFLICT,
+)
 from b2img.errors import ConfigError
-from b2img.links import LinkFormat
+from b2img.links import LinkFormat, object_url
 from b2img.pipeline import CONVERT_TO, ImageOptions
 from b2img.template import Template
 
-__all__ = ["DEFAULT_CACHE_CONTROL", "ON_CONFLICT", "Config", "Profile", "S3Settings", "load"]
+__all__ = [
+    "DEFAULT_CACHE_CONTROL",
+    "ON_CONFLICT",
+    "Config",
+    "LocalSettings",
+    "Profile",
+    "S3Settings",
+    "SmmsSettings",
+    "load",
+]
 
-BACKENDS = ("s3",)
+BACKENDS = ("s3", "smms", "local")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# The SM.MS API's old homes, still accepted as api_base.
+LEGACY_SMMS_APIS = ("https://sm.ms/api/v2", "https://smms.app/api/v2")
 
 COMMON_FIELDS = (
     "backend",
@@ -51,6 +68,12 @@ S3_FIELDS = (
     "acl",
 )
 S3_REQUIRED = ("endpoint", "bucket", "access_key_id", "secret_access_key")
+SMMS_FIELDS = ("token", "api_base")
+LOCAL_FIELDS = ("directory",)
+BACKEND_FIELDS = {"s3": S3_FIELDS, "smms": SMMS_FIELDS, "local": LOCAL_FIELDS}
+# SM.MS names and places every upload itself: b2img's key, link and overwrite settings do not
+# apply there, so they are refused instead of silently ignored.
+NOT_FOR_SMMS = ("upload_path", "url_prefix", "url_suffix", "on_conflict")
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,32 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class SmmsSettings:
+    """SM.MS, or S.EE's SM.MS-compatible API: ``{api_base}/upload``, ``{api_base}/delete/…``."""
+
+    token: SecretRef
+    api_base: str = DEFAULT_SMMS_API
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api_base).netloc
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """A folder, typically a static site's ``static/``; relative paths start at the current
+    directory when b2img runs."""
+
+    directory: str
+
+    def root(self) -> Path:
+        return Path(self.directory).expanduser().absolute()
+
+
+Store = S3Settings | SmmsSettings | LocalSettings
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     backend: str
@@ -73,18 +122,74 @@ class Profile:
     url_prefix: str
     url_suffix: str
     link_format: LinkFormat
-    s3: S3Settings
+    store: Store
     on_conflict: str = "rename"
     image: ImageOptions = field(default_factory=ImageOptions)
 
-    def object_url_args(self) -> dict[str, Any]:
-        return {
-            "url_prefix": self.url_prefix,
-            "url_suffix": self.url_suffix,
-            "endpoint": self.s3.endpoint,
-            "bucket": self.s3.bucket,
-            "path_style": self.s3.path_style,
-        }
+    @property
+    def s3(self) -> S3Settings:
+        """The S3 settings; only for code that runs for ``backend = "s3"`` profiles."""
+        if not isinstance(self.store, S3Settings):
+            raise ConfigError(f"profile '{self.name}' is not an S3 profile ({self.backend})")
+        return self.store
+
+    @property
+    def assigns_keys(self) -> bool:
+        """Whether the store, not b2img's upload_path, decides where an upload lands."""
+        return isinstance(self.store, SmmsSettings)
+
+    @property
+    def destination(self) -> str:
+        """What the history files uploads under: the bucket, the SM.MS host, or the folder."""
+        store = self.store
+        if isinstance(store, S3Settings):
+            return store.bucket
+        if isinstance(store, SmmsSettings):
+            return store.host
+        return str(store.root())
+
+    def describe_destination(self) -> str:
+        """The destination for messages: "bucket 'x'", "SM.MS (s.ee)", "folder ~/site/static"."""
+        store = self.store
+        if isinstance(store, S3Settings):
+            return f"bucket '{store.bucket}'"
+        if isinstance(store, SmmsSettings):
+            return f"SM.MS ({store.host})"
+        return f"folder {paths.display(store.root())}"
+
+    def secrets(self) -> tuple[tuple[str, SecretRef], ...]:
+        """Each secret the profile uses, with its field name."""
+        if isinstance(self.store, S3Settings):
+            return (("secret_access_key", self.store.secret_access_key),)
+        if isinstance(self.store, SmmsSettings):
+            return (("token", self.store.token),)
+        return ()
+
+    def object_url(self, key: str) -> str:
+        """The link to ``key``: on url_prefix, else (S3) on the endpoint."""
+        store = self.store
+        if isinstance(store, S3Settings):
+            return object_url(
+                key=key,
+                url_prefix=self.url_prefix,
+                url_suffix=self.url_suffix,
+                endpoint=store.endpoint,
+                bucket=store.bucket,
+                path_style=store.path_style,
+            )
+        return object_url(key=key, url_prefix=self.url_prefix, url_suffix=self.url_suffix)
+
+    def url_bases(self) -> list[str]:
+        """The URL prefixes this profile's links start with (before the encoded key)."""
+        bases = [self.url_prefix.rstrip("/")] if self.url_prefix else []
+        store = self.store
+        if isinstance(store, S3Settings):
+            parts = urlsplit(store.endpoint)
+            bases += [
+                f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{store.bucket}",
+                f"{parts.scheme}://{store.bucket}.{parts.netloc}{parts.path.rstrip('/')}",
+            ]
+        return bases
 
 
 @dataclass(frozen=True)
@@ -181,24 +286,12 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
             f"profile '{name}': unknown backend '{backend}'",
             hint="valid backends: " + ", ".join(BACKENDS),
         )
-    _reject_unknown(table, COMMON_FIELDS + S3_FIELDS, f"profile '{name}'", None)
-    missing = [f for f in S3_REQUIRED if not table.get(f)]
-    if missing:
-        raise ConfigError(
-            f"profile '{name}' is missing {', '.join(missing)}",
-            hint=f"b2img profile add {name} --force … with every required option",
-        )
-    endpoint = _string(table, "endpoint", name)
-    if not endpoint.startswith(("https://", "http://")):
-        raise ConfigError(
-            f"profile '{name}': endpoint '{endpoint}' must start with https://",
-            hint="e.g. https://s3.us-west-004.backblazeb2.com",
-        )
+    _reject_foreign(name, backend, table)
     url_prefix = _string(table, "url_prefix", name)
     if url_prefix and not url_prefix.startswith(("https://", "http://", "/")):
         raise ConfigError(
             f"profile '{name}': url_prefix '{url_prefix}' must be a URL",
-            hint="e.g. https://img.example.com",
+            hint="e.g. https://img.example.com" + (' (or "/")' if backend == "local" else ""),
         )
     try:
         # An explicitly empty upload_path means the bare file name, as in picgo-plugin-s3.
@@ -213,7 +306,63 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
         raise ConfigError(
             f"profile '{name}': on_conflict '{on_conflict}' is not one of {', '.join(ON_CONFLICT)}"
         )
-    s3 = S3Settings(
+    store: Store
+    if backend == "smms":
+        store = _smms_settings(name, table)
+    elif backend == "local":
+        store = _local_settings(name, table, url_prefix)
+    else:
+        store = _s3_settings(name, table)
+    return Profile(
+        name=name,
+        backend=backend,
+        upload_path=upload_path,
+        url_prefix=url_prefix,
+        url_suffix=_string(table, "url_suffix", name),
+        link_format=link_format,
+        store=store,
+        on_conflict=on_conflict,
+        image=parse_image(name, table.get("image", {})),
+    )
+
+
+def _reject_foreign(name: str, backend: str, table: Mapping[str, Any]) -> None:
+    """Refuse keys that are unknown, or that belong to another backend than this profile's."""
+    own = BACKEND_FIELDS[backend]
+    common = tuple(f for f in COMMON_FIELDS if not (backend == "smms" and f in NOT_FOR_SMMS))
+    for key in table:
+        if key in own or key in common:
+            continue
+        if backend == "smms" and key in NOT_FOR_SMMS:
+            raise ConfigError(
+                f"profile '{name}': {key} does not apply to SM.MS, which chooses each "
+                "upload's name and link itself",
+                hint=f"remove {key} from [profiles.{name}]",
+            )
+        owner = next((b for b, fields in BACKEND_FIELDS.items() if key in fields), None)
+        if owner is not None:
+            raise ConfigError(
+                f"profile '{name}': {key} is a setting of the {owner} backend, "
+                f"and this profile's backend is {backend}",
+                hint=f'remove {key}, or set backend = "{owner}"',
+            )
+    _reject_unknown(table, common + own, f"profile '{name}'", None)
+
+
+def _s3_settings(name: str, table: Mapping[str, Any]) -> S3Settings:
+    missing = [f for f in S3_REQUIRED if not table.get(f)]
+    if missing:
+        raise ConfigError(
+            f"profile '{name}' is missing {', '.join(missing)}",
+            hint=f"b2img profile add {name} --force … with every required option",
+        )
+    endpoint = _string(table, "endpoint", name)
+    if not endpoint.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"profile '{name}': endpoint '{endpoint}' must start with https://",
+            hint="e.g. https://s3.us-west-004.backblazeb2.com",
+        )
+    return S3Settings(
         endpoint=endpoint.rstrip("/"),
         region=_string(table, "region", name),
         bucket=_string(table, "bucket", name),
@@ -225,17 +374,38 @@ def parse_profile(name: str, table: Mapping[str, Any]) -> Profile:
         cache_control=_string(table, "cache_control", name, DEFAULT_CACHE_CONTROL),
         acl=_string(table, "acl", name),
     )
-    return Profile(
-        name=name,
-        backend=backend,
-        upload_path=upload_path,
-        url_prefix=url_prefix,
-        url_suffix=_string(table, "url_suffix", name),
-        link_format=link_format,
-        s3=s3,
-        on_conflict=on_conflict,
-        image=parse_image(name, table.get("image", {})),
+
+
+def _smms_settings(name: str, table: Mapping[str, Any]) -> SmmsSettings:
+    if "token" not in table:
+        raise ConfigError(
+            f"profile '{name}' is missing token (the SM.MS / S.EE API token)",
+            hint=f'e.g. token = {{ env = "SMMS_TOKEN" }} in [profiles.{name}]',
+        )
+    api_base = _string(table, "api_base", name, DEFAULT_SMMS_API).rstrip("/")
+    if not api_base.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"profile '{name}': api_base '{api_base}' must be a URL",
+            hint=f"the default is {DEFAULT_SMMS_API}; legacy: {', '.join(LEGACY_SMMS_APIS)}",
+        )
+    return SmmsSettings(
+        token=SecretRef.from_toml(table["token"], field="token", profile=name), api_base=api_base
     )
+
+
+def _local_settings(name: str, table: Mapping[str, Any], url_prefix: str) -> LocalSettings:
+    directory = _string(table, "directory", name)
+    if not directory:
+        raise ConfigError(
+            f"profile '{name}' is missing directory (the folder images are copied into)",
+            hint=f'e.g. directory = "~/blog/static" in [profiles.{name}]',
+        )
+    if not url_prefix:
+        raise ConfigError(
+            f"profile '{name}' is missing url_prefix (how the site serves the folder)",
+            hint='e.g. url_prefix = "/" for a static/ folder, or "https://example.com/images"',
+        )
+    return LocalSettings(directory=directory)
 
 
 def parse_image(profile: str, table: object) -> ImageOptions:
@@ -296,7 +466,11 @@ def _reject_unknown(
 def _permission_warning(path: Path, config: Config) -> str | None:
     if sys.platform == "win32":
         return None
-    literal = [p.name for p in config.profiles.values() if p.s3.secret_access_key.kind == "literal"]
+    literal = [
+        p.name
+        for p in config.profiles.values()
+        if any(ref.kind == "literal" for _, ref in p.secrets())
+    ]
     if not literal:
         return None
     mode = stat.S_IMODE(path.stat().st_mode)

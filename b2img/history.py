@@ -38,6 +38,9 @@ class Record:
     content_type: str = ""
     version_id: str = ""
     source: str = ""
+    # What deleting the upload takes where the key is not enough (SM.MS's delete hash). It
+    # lets anyone delete the image, so it is never printed.
+    delete_token: str = ""
     uploaded_at: str = ""  # ISO 8601, UTC
     id: int = 0
 
@@ -65,10 +68,15 @@ def _v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX uploads_by_key ON uploads (profile, bucket, key)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+def _v2(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE uploads ADD COLUMN delete_token TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX uploads_by_url ON uploads (profile, url)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 _COLUMNS = (
     "profile, backend, bucket, key, url, size, sha256, content_type, version_id, source, "
-    "uploaded_at, id"
+    "delete_token, uploaded_at, id"
 )
 
 
@@ -86,6 +94,9 @@ class History:
                 check_same_thread=False,
                 isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE … COMMIT
             )
+            # The history holds delete hashes (and says what you uploaded): private to you.
+            if self.path.exists() and self.path.stat().st_mode & 0o077:
+                self.path.chmod(0o600)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
@@ -135,8 +146,8 @@ class History:
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO uploads (profile, backend, bucket, key, url, size, sha256, "
-                "content_type, version_id, source, uploaded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "content_type, version_id, source, delete_token, uploaded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.profile,
                     record.backend,
@@ -148,6 +159,7 @@ class History:
                     record.content_type,
                     record.version_id,
                     record.source,
+                    record.delete_token,
                     when,
                 ),
             )
@@ -159,6 +171,12 @@ class History:
         return self._one(
             "WHERE profile = ? AND bucket = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
             (profile, bucket, sha256),
+        )
+
+    def find_key(self, *, profile: str, bucket: str, key: str) -> Record | None:
+        return self._one(
+            "WHERE profile = ? AND bucket = ? AND key = ? ORDER BY id DESC LIMIT 1",
+            (profile, bucket, key),
         )
 
     def find_url(self, *, profile: str, url: str) -> Record | None:

@@ -14,7 +14,7 @@ from b2img.backends.base import Payload, RemoteObject, Uploader
 from b2img.config import ON_CONFLICT, Profile
 from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
 from b2img.history import History, Record
-from b2img.links import LinkFormat, object_url
+from b2img.links import LinkFormat
 from b2img.mediatype import SVG
 from b2img.outcomes import Failed, Outcome, Uploaded
 from b2img.pipeline import ImageOptions
@@ -134,26 +134,38 @@ def _upload_one(
     source.digests.prime("sha256")  # MD5 only if a conflict check needs it
     if history is not None and not plan.force:
         known = history.find_content(
-            profile=profile.name, bucket=profile.s3.bucket, sha256=source.sha256
+            profile=profile.name, bucket=profile.destination, sha256=source.sha256
         )
         if known is not None:
-            return _uploaded(plan, source, known.key, reused="history", dry_run=lazy is None)
-    key = profile.upload_path.render_key(
-        name=source.name, digest=source.digests.digest, when=plan.clock()
-    )
+            # A store that chose the link itself (SM.MS) is the only source of that link.
+            url = known.url if profile.assigns_keys else None
+            return _uploaded(
+                plan, source, known.key, url=url, reused="history", dry_run=lazy is None
+            )
+    if profile.assigns_keys:
+        key = source.name  # only a name to suggest: the store decides where it lands
+    else:
+        key = profile.upload_path.render_key(
+            name=source.name, digest=source.digests.digest, when=plan.clock()
+        )
     if lazy is None:
-        return _uploaded(plan, source, key, dry_run=True)
+        return _uploaded(plan, source, key, url=_unknown_url(profile), dry_run=True)
     with lock:
         if fatal:
             raise fatal[0]
     try:
         backend = lazy.get()
-        final_key, existing = _resolve_conflict(backend, key, source, plan.on_conflict)
-        version = ""
+        if profile.assigns_keys:
+            final_key, existing = key, None
+        else:
+            final_key, existing = _resolve_conflict(backend, key, source, plan.on_conflict)
+        version = delete_token = url = ""
         if existing is None:
             sent = _byte_relay(progress, source) if progress else None
-            stored = backend.put(_payload(final_key, source), progress=sent)
-            version = stored.version_id
+            payload = _payload(final_key, source, replace=plan.on_conflict == "overwrite")
+            stored = backend.put(payload, progress=sent)
+            version, delete_token, url = stored.version_id, stored.delete_token, stored.url
+            final_key = stored.key if profile.assigns_keys else final_key
     except (AuthError, ConfigError) as exc:
         with lock:
             fatal.append(exc)
@@ -162,16 +174,17 @@ def _upload_one(
         plan,
         source,
         final_key,
+        url=url or None,
         reused="store" if existing else "",
         version_id=version,
-        renamed_from=key if final_key != key else "",
+        renamed_from=key if final_key != key and not profile.assigns_keys else "",
     )
     if history is not None:
         history.add(
             Record(
                 profile=profile.name,
                 backend=profile.backend,
-                bucket=profile.s3.bucket,
+                bucket=profile.destination,
                 key=final_key,
                 url=outcome.url,
                 size=source.size,
@@ -179,16 +192,22 @@ def _upload_one(
                 content_type=source.media.mime,
                 version_id=version,
                 source=source.label,
+                delete_token=delete_token,
             )
         )
     return outcome
+
+
+def _unknown_url(profile: Profile) -> str | None:
+    """A dry run's link where only the upload can tell it (SM.MS), else None (computed)."""
+    return f"({profile.describe_destination()} chooses the link)" if profile.assigns_keys else None
 
 
 def _byte_relay(progress: Progress, source: Source) -> Callable[[int], None]:
     return lambda sent: progress(source.label, sent, source.size)
 
 
-def _payload(key: str, source: Source) -> Payload:
+def _payload(key: str, source: Source, *, replace: bool = False) -> Payload:
     return Payload(
         key=key,
         label=source.label,
@@ -199,11 +218,14 @@ def _payload(key: str, source: Source) -> Payload:
         path=source.path,
         # An SVG can carry script: opened directly, it downloads instead of running.
         content_disposition="attachment" if source.media == SVG else "",
+        replace=replace,
     )
 
 
-def _uploaded(plan: UploadPlan, source: Source, key: str, **extra: str | bool) -> Uploaded:
-    url, link = describe_link(plan, source, key)
+def _uploaded(
+    plan: UploadPlan, source: Source, key: str, *, url: str | None = None, **extra: str | bool
+) -> Uploaded:
+    url, link = describe_link(plan, source, key, url=url)
     return Uploaded(
         source=source.label,
         key=key,
@@ -218,8 +240,11 @@ def _uploaded(plan: UploadPlan, source: Source, key: str, **extra: str | bool) -
     )
 
 
-def describe_link(plan: UploadPlan, source: Source, key: str) -> tuple[str, str]:
-    url = object_url(key=key, **plan.profile.object_url_args())
+def describe_link(
+    plan: UploadPlan, source: Source, key: str, *, url: str | None = None
+) -> tuple[str, str]:
+    """The URL of ``key`` (or ``url``, where the store chose it) and its link text."""
+    url = url if url is not None else plan.profile.object_url(key)
     width = height = None
     if plan.link_format.needs_size:
         from b2img.imaging import dimensions
@@ -293,34 +318,32 @@ class Deleted:
     versions: int
 
 
-def key_for(target: str, profile: Profile, history: History | None) -> str:
-    """The object key a user meant by a link or a key."""
+def key_for(target: str, profile: Profile, history: History | None) -> tuple[str, Record | None]:
+    """The object key a user meant by a link or a key, and the history's record of it."""
     if history is not None:
         known = history.find_url(profile=profile.name, url=target)
+        if known is None and not target.startswith(("http://", "https://", "/")):
+            known = history.find_key(
+                profile=profile.name, bucket=profile.destination, key=target.lstrip("/")
+            )
         if known is not None:
-            return known.key
-    prefix = profile.url_prefix.rstrip("/")
-    candidates = [prefix] if prefix else []
-    if not prefix or target.startswith(("http://", "https://")):
-        parts = urlsplit(profile.s3.endpoint)
-        bucket = profile.s3.bucket
-        candidates += [
-            f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{bucket}",
-            f"{parts.scheme}://{bucket}.{parts.netloc}{parts.path.rstrip('/')}",
-        ]
-    for base in candidates:
-        if base and target.startswith(base + "/"):
+            return known.key, known
+    if profile.assigns_keys and target.startswith(("http://", "https://")):
+        # The service's own link: its path is the key; deleting it needs the history's hash.
+        return unquote(urlsplit(target).path).lstrip("/"), None
+    for base in profile.url_bases():
+        if target.startswith(base + "/"):
             rest = target[len(base) + 1 :]
             suffix = profile.url_suffix
             if suffix and rest.endswith(suffix):
                 rest = rest[: -len(suffix)]
-            return unquote(rest.split("?", 1)[0].split("#", 1)[0])
+            return unquote(rest.split("?", 1)[0].split("#", 1)[0]), None
     if target.startswith(("http://", "https://")):
         raise InputError(
             f"{target} is not a link of profile '{profile.name}'",
             hint="pass the object's key, or choose the profile that made the link (--profile)",
         )
-    return target.lstrip("/")
+    return target.lstrip("/"), None
 
 
 def delete_objects(
@@ -333,13 +356,14 @@ def delete_objects(
     lazy = LazyUploader(uploader)
     for target in targets:
         try:
-            key = key_for(target, profile, history)
-            versions = lazy.get().delete(key)
+            key, known = key_for(target, profile, history)
+            token = known.delete_token if known is not None else ""
+            versions = lazy.get().delete(key, delete_token=token)
             if history is not None:
-                history.remove_key(profile=profile.name, bucket=profile.s3.bucket, key=key)
+                history.remove_key(profile=profile.name, bucket=profile.destination, key=key)
             if not versions:
                 raise InputError(
-                    f"{key} is not in bucket '{profile.s3.bucket}'",
+                    f"{key} is not in {profile.describe_destination()}",
                     hint="b2img history shows what was uploaded",
                 )
             yield Deleted(target, key, versions)

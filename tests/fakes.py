@@ -70,7 +70,7 @@ class FakeStore:
             progress(len(data))
         return StoredObject(key=payload.key, size=len(data), version_id=f"v-{payload.key}")
 
-    def delete(self, key: str) -> int:
+    def delete(self, key: str, *, delete_token: str = "") -> int:
         with self.lock:
             self.requests.append(("DELETE", key))
             return 1 if self.objects.pop(key, None) is not None else 0

@@ -92,7 +92,7 @@ def test_unknown_profile_lists_the_profiles() -> None:
 def test_unknown_backend_lists_valid_ones() -> None:
     with pytest.raises(ConfigError) as info:
         config.load(write(EXAMPLE.replace('backend = "s3"', 'backend = "ftp"')))
-    assert info.value.hint == "valid backends: s3"
+    assert info.value.hint == "valid backends: s3, smms, local"
 
 
 def test_missing_required_fields() -> None:
@@ -277,3 +277,40 @@ def test_bad_image_values(line: str, message: str) -> None:
     text = EXAMPLE.replace("[profiles.work]", f"[profiles.blog.image]\n{line}\n\n[profiles.work]")
     with pytest.raises(ConfigError, match=message):
         config.load(write(text))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"backend": "smms"}, "missing token"),
+        ({"backend": "smms", "token": "t", "upload_path": "{md5}"}, "upload_path does not apply"),
+        ({"backend": "smms", "token": "t", "url_prefix": "https://x"}, "url_prefix does not apply"),
+        ({"backend": "smms", "token": "t", "api_base": "s.ee/api"}, "api_base 's.ee/api' must be"),
+        ({"backend": "smms", "token": "t", "endpoint": "https://e"}, "endpoint is a setting of"),
+        ({"backend": "smms", "token": {"file": "x"}}, "token must be a string"),
+        ({"backend": "s3", "directory": "x"}, "directory is a setting of the local backend"),
+        ({"backend": "smms", "token": "t", "tokn": "t"}, "unknown key 'tokn'"),
+    ],
+)
+def test_backend_specific_fields(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config.parse_profile("p", table)
+
+
+def test_smms_and_local_profiles() -> None:
+    smms = config.parse_profile("p", {"backend": "smms", "token": {"env": "T"}})
+    assert isinstance(smms.store, config.SmmsSettings)
+    assert smms.store.api_base == "https://s.ee/api/v1/file"
+    assert (smms.assigns_keys, smms.destination) == (True, "s.ee")
+    legacy = config.parse_profile(
+        "p", {"backend": "smms", "token": "t", "api_base": "https://smms.app/api/v2/"}
+    )
+    assert legacy.destination == "smms.app"
+    local = config.parse_profile(
+        "p", {"backend": "local", "directory": "~/site/static", "url_prefix": "/"}
+    )
+    assert local.destination == str(Path.home() / "site" / "static")
+    assert local.object_url("2026/a b.png") == "/2026/a%20b.png"
+    assert local.secrets() == ()
+    with pytest.raises(ConfigError, match="not an S3 profile"):
+        _ = local.s3

@@ -188,7 +188,9 @@ def test_delete_refuses_a_foreign_link_and_asks_without_yes(profile: Bucket, run
 
 def test_delete_a_link_with_an_encoded_key(profile: Bucket, tmp_path: Path, run):
     image = write_png(tmp_path / "a b+c 图.png")
-    url = run("upload", "--no-copy", "-f", "url", str(image)).stdout.strip()
+    uploaded = run("upload", "--no-copy", "-f", "url", str(image))
+    assert uploaded.returncode == 0, uploaded.stderr
+    url = uploaded.stdout.strip()
     Path(os.environ["B2IMG_DATA_DIR"], "history.sqlite3").unlink()  # decode the URL itself
     done = run("delete", "--yes", url)
     assert done.returncode == 0, done.stderr
@@ -305,10 +307,24 @@ def test_concurrent_processes_share_the_history(profile: Bucket, tmp_path: Path)
 
 
 def test_history_schema_migrates_and_refuses_a_newer_one(tmp_path: Path):
+    from b2img import history
+
     path = tmp_path / "h.sqlite3"
-    History(path).close()
+    with sqlite3.connect(path) as db:  # a history written by a b2img with schema 1
+        history.MIGRATIONS[0](db)
+        db.execute("PRAGMA user_version = 1")
+        db.execute(
+            "INSERT INTO uploads (profile, backend, bucket, key, url, size, sha256, uploaded_at) "
+            "VALUES ('blog', 's3', 'b', 'k.png', 'https://x/k.png', 3, 'abc', '2026-01-01')"
+        )
+    path.chmod(0o644)
+    migrated = History(path)
+    (old,) = migrated.search()
+    assert (old.key, old.url, old.delete_token) == ("k.png", "https://x/k.png", "")
+    migrated.close()
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds delete hashes: private
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
         db.execute("PRAGMA user_version = 99")
     from b2img.errors import ConfigError
 

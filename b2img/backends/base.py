@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from b2img.errors import ConfigError
+
+READ_TIMEOUT = 20.0  # per socket read: how long a silent server may keep us waiting
+TIMEOUT_ENV = "B2IMG_TIMEOUT"
 
 # Called with the number of bytes sent since the last call (negative when a retry rewinds).
 ByteProgress = Callable[[int], None]
@@ -23,6 +29,9 @@ class Payload:
     data: bytes | None = None
     path: Path | None = None
     content_disposition: str = ""
+    # True when the caller chose to replace what the key holds (on_conflict = overwrite); stores
+    # that can refuse to clobber atomically (a folder) do so otherwise.
+    replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class StoredObject:
     size: int
     etag: str = ""
     version_id: str = ""
+    url: str = ""  # set by stores that choose the link themselves (SM.MS)
+    delete_token: str = ""  # what deleting it takes, where that is not the key (SM.MS's hash)
 
 
 class Uploader(Protocol):
@@ -54,10 +65,27 @@ class Uploader(Protocol):
 
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject: ...
 
-    def delete(self, key: str) -> int:
+    def delete(self, key: str, *, delete_token: str = "") -> int:
         """Remove ``key`` for good (every version); returns how many versions were removed."""
         ...
 
     def check(self) -> None:
         """Raise a B2ImgError unless the destination answers and accepts the credentials."""
         ...
+
+
+def network_timeout() -> float:
+    """Seconds to wait for a connection or an answer: ``$B2IMG_TIMEOUT``, else READ_TIMEOUT."""
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    if not raw:
+        return READ_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ConfigError(
+            f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
+            hint=f"e.g. {TIMEOUT_ENV}=30, or unset it for the default ({READ_TIMEOUT:.0f})",
+        )
+    return value

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from b2img import __version__
-from b2img.backends.base import ByteProgress, Payload, RemoteObject, StoredObject
+from b2img.backends.base import (
+    ByteProgress,
+    Payload,
+    RemoteObject,
+    StoredObject,
+    network_timeout,
+)
 from b2img.config import S3Settings
 from b2img.errors import AuthError, B2ImgError, ConfigError, UploadError
 
@@ -32,8 +38,6 @@ SHA256_METADATA = "sha256"  # x-amz-meta-sha256 (a B2 file info): what overwrite
 PART_SIZE = 8 * 1024 * 1024
 PART_CONCURRENCY = 4
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 20.0  # per socket read: how long a silent server may keep us waiting
-TIMEOUT_ENV = "B2IMG_TIMEOUT"
 MAX_ATTEMPTS = 5  # B2 answers 503 under load and expects clients to retry
 
 _REGION_IN_HOST = re.compile(
@@ -56,23 +60,6 @@ def derive_region(endpoint: str, region: str = "") -> str:
         return region
     match = _REGION_IN_HOST.match(urlsplit(endpoint).hostname or "")
     return match.group("region").lower() if match else "us-east-1"
-
-
-def network_timeout() -> float:
-    """Seconds to wait for a connection or an answer: ``$B2IMG_TIMEOUT``, else READ_TIMEOUT."""
-    raw = os.environ.get(TIMEOUT_ENV, "")
-    if not raw:
-        return READ_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 3600:
-        raise ConfigError(
-            f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
-            hint=f"e.g. {TIMEOUT_ENV}=30, or unset it for the default ({READ_TIMEOUT:.0f})",
-        )
-    return value
 
 
 def _isolated_session() -> Any:
@@ -197,7 +184,7 @@ class S3Uploader:
             future.result()
         return StoredObject(key=payload.key, size=payload.size)
 
-    def delete(self, key: str) -> int:
+    def delete(self, key: str, *, delete_token: str = "") -> int:
         bucket = self._settings.bucket
         action = f"deleting {key}"
         try:
