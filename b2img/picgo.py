@@ -1,7 +1,8 @@
 """Reading PicGo's configuration: PicGo-Core's config.json, the PicGo app's and PicList's data.json.
 
-Each configured S3 uploader (``aws-s3``, PicList's ``aws-s3-plist``) becomes a b2img profile
-table; what has no b2img equivalent is reported, never silently dropped.
+Each configured S3 uploader (``aws-s3``, PicList's ``aws-s3-plist``) and SM.MS uploader
+(``smms``) becomes a b2img profile table; what has no b2img equivalent is reported, never
+silently dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from b2img.errors import ConfigError
 
 S3_UPLOADERS = ("aws-s3", "aws-s3-plist")
 OTHER_KNOWN = ("smms",)
+# PicGo-Core uploads to S.EE unless backupDomain names another host, which then speaks the
+# legacy v2 API at /api/v2.
+SEE_HOST = "s.ee"
 _UNMAPPED_S3 = {
     "outputURLPattern": "URL patterns (b2img builds links from url_prefix and url_suffix)",
     "proxy": "proxies",
@@ -99,16 +103,16 @@ def _essence(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_profiles(data: dict[str, Any], *, secret_env: str | None = None) -> list[Imported]:
-    """One b2img profile per S3 uploader configured in PicGo ``data``."""
+    """One b2img profile per S3 or SM.MS uploader configured in PicGo ``data``."""
     profiles: list[Imported] = []
     names: set[str] = set()
     for kind, where, item in entries(data):
-        if kind not in S3_UPLOADERS:
-            profiles.append(Imported("", {}, where, (f"{kind} uploaders are not supported yet",)))
-            continue
         name = _unique(_profile_name(item, kind), names)
         names.add(name)
-        profiles.append(_s3_profile(name, where, item, secret_env))
+        if kind in S3_UPLOADERS:
+            profiles.append(_s3_profile(name, where, item, secret_env))
+        else:
+            profiles.append(_smms_profile(name, where, item, secret_env))
     return profiles
 
 
@@ -130,6 +134,14 @@ def _text(item: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _secret(value: str, secret_env: str | None, what: str, notes: list[str]) -> Any:
+    """A secret as it goes into the profile: the value, or a reference to ``$secret_env``."""
+    if secret_env:
+        notes.append(f"the {what} is read from ${secret_env}: export it before uploading")
+        return {"env": secret_env}
+    return value
+
+
 def _s3_profile(name: str, where: str, item: dict[str, Any], secret_env: str | None) -> Imported:
     notes: list[str] = []
     endpoint = _text(item, "endpoint")
@@ -148,12 +160,9 @@ def _s3_profile(name: str, where: str, item: dict[str, Any], secret_env: str | N
         "access_key_id": _text(item, "accessKeyID"),
         "upload_path": _text(item, "uploadPath"),
     }
-    secret = _text(item, "secretAccessKey")
-    if secret_env:
-        table["secret_access_key"] = {"env": secret_env}
-        notes.append(f"the secret is read from ${secret_env}: export it before uploading")
-    else:
-        table["secret_access_key"] = secret
+    table["secret_access_key"] = _secret(
+        _text(item, "secretAccessKey"), secret_env, "secret", notes
+    )
     for key, value in (
         ("region", _text(item, "region")),
         ("url_prefix", url_prefix),
@@ -176,5 +185,23 @@ def _s3_profile(name: str, where: str, item: dict[str, Any], secret_env: str | N
         *_UNMAPPED_S3, *_BOOKKEEPING,
     }  # fmt: skip
     for key in sorted(set(item) - known):
+        notes.append(f"not imported: {key} (unknown to b2img)")
+    return Imported(name, table, where, tuple(notes))
+
+
+def _smms_profile(name: str, where: str, item: dict[str, Any], secret_env: str | None) -> Imported:
+    notes: list[str] = []
+    table: dict[str, Any] = {"backend": "smms"}
+    table["token"] = _secret(_text(item, "token"), secret_env, "token", notes)
+    if not table["token"]:
+        notes.append(
+            f"no token: add one with b2img profile add {name} --backend smms "
+            "--token-env VAR --force"
+        )
+    domain = _text(item, "backupDomain").removeprefix("https://").removeprefix("http://")
+    domain = domain.strip("/")
+    if domain and domain != SEE_HOST:
+        table["api_base"] = f"https://{domain}/api/v2"
+    for key in sorted(set(item) - {"token", "backupDomain", *_BOOKKEEPING}):
         notes.append(f"not imported: {key} (unknown to b2img)")
     return Imported(name, table, where, tuple(notes))

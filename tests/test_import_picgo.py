@@ -118,13 +118,43 @@ def test_piclist_with_smms(tmp_path: Path, run) -> None:
     data = {
         "uploader": {
             "aws-s3-plist": {"configList": [{**SEED_BLOCK, "_configName": "plist"}]},
-            "smms": {"configList": [{"_configName": "sm", "token": "abc"}]},
+            "smms": {
+                "configList": [
+                    {"_configName": "sm", "token": "abc", "backupDomain": ""},
+                    {"_configName": "sm-app", "token": "def", "backupDomain": "smms.app"},
+                    {"_configName": "sm-old", "token": "ghi", "backupDomain": "https://sm.ms/"},
+                ]
+            },
         }
     }
     done = run("profile", "import-picgo", str(write_json(tmp_path / "piclist.json", data)))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "plist\n"
-    assert "smms uploaders are not supported yet" in done.stderr
+    assert done.stdout == "plist\nsm\nsm-app\nsm-old\n"
+    profiles = stored()["profiles"]
+    # PicGo-Core uploads to S.EE by default, and to another domain's legacy v2 API.
+    assert profiles["sm"] == {"backend": "smms", "token": "abc"}
+    assert profiles["sm-app"]["api_base"] == "https://smms.app/api/v2"
+    assert profiles["sm-old"]["api_base"] == "https://sm.ms/api/v2"
+    shown = run("profile", "show", "sm-app", "--json")
+    assert json.loads(shown.stdout)["api_base"] == "https://smms.app/api/v2"
+
+
+def test_the_seed_smms_setup_imports_and_keeps_its_token_out(tmp_path: Path, run) -> None:
+    # The source document's second setup: PicGo with SM.MS and the backup domain smms.app.
+    data = {
+        "picBed": {
+            "uploader": "smms",
+            "current": "smms",
+            "smms": {"token": "seedtoken123", "backupDomain": "smms.app", "extra": 1},
+        },
+    }
+    config = write_json(tmp_path / "data.json", data)
+    done = run("profile", "import-picgo", "--secret-env", "SMMS_TOKEN", str(config))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "smms\n"
+    assert stored()["profiles"]["smms"]["token"] == {"env": "SMMS_TOKEN"}
+    assert "seedtoken123" not in Path(os.environ["B2IMG_CONFIG"]).read_text()
+    assert "not imported: extra" in done.stderr
 
 
 def test_existing_profiles_are_kept_unless_forced(tmp_path: Path, run) -> None:
@@ -187,5 +217,5 @@ def test_nothing_to_import(tmp_path: Path, run) -> None:
     done = run("profile", "import-picgo", str(broken))
     assert done.returncode == 3
     assert "not valid JSON (line 1" in done.stderr
-    empty = write_json(tmp_path / "empty.json", {"picBed": {"uploader": "smms"}})
+    empty = write_json(tmp_path / "empty.json", {"picBed": {"uploader": "github"}})
     assert run("profile", "import-picgo", str(empty)).returncode == 3

@@ -191,7 +191,7 @@ def test_config_check(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     result = runner.invoke(app, ["config", "check"])
     assert result.exit_code == 3
-    assert "✓ ok: ok (secret from output of command: echo x)" in result.stdout
+    assert "✓ ok: ok (secret_access_key from output of command: echo x)" in result.stdout
     assert "✗ bad: profile 'bad': secret_access_key comes from $UNSET_VAR_B2IMG" in result.stdout
     assert "export UNSET_VAR_B2IMG" in result.stderr
     assert runner.invoke(app, ["config", "check", "-p", "ok"]).exit_code == 0
@@ -223,6 +223,7 @@ def init_answers(bucket: Bucket, *, secret_source: str = "env") -> str:
         "\n".join(
             [
                 "site",  # profile name
+                "",  # backend: s3, the default
                 bucket.server.endpoint,
                 bucket.name,
                 bucket.server.access_key,
@@ -264,6 +265,8 @@ def test_init_with_a_wrong_key_saves_nothing_unless_asked(bucket: Bucket, monkey
 def test_init_reprompts_bad_answers_and_stores_a_literal(bucket: Bucket) -> None:
     answers = [
         "blog",
+        "ftp",  # not a backend, asked again
+        "s3",
         "not-a-url",  # refused, asked again
         bucket.server.endpoint,
         bucket.name,
@@ -279,6 +282,7 @@ def test_init_reprompts_bad_answers_and_stores_a_literal(bucket: Bucket) -> None
     result = runner.invoke(app, ["init"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "enter a URL starting with https://" in result.stderr
+    assert "'ftp' is not a backend" in result.stderr
     assert "unknown placeholder {bad}" in result.stderr
     assert bucket.server.secret_key not in result.output
     profile = stored()["profiles"]["blog"]
@@ -297,3 +301,67 @@ def test_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.stdout == f"b2img {__version__}\n"
+
+
+def test_add_an_smms_and_a_local_profile() -> None:
+    smms = ["profile", "add", "pics", "--backend", "smms", "--token-env", "SMMS_TOKEN"]
+    result = runner.invoke(app, [*smms, "--link-format", "url"])
+    assert result.exit_code == 0, result.output
+    local = ["profile", "add", "site", "--backend", "local", "--directory", "~/blog/static"]
+    result = runner.invoke(app, [*local, "--url-prefix", "/", "--upload-path", "img/{fullName}"])
+    assert result.exit_code == 0, result.output
+    assert stored()["profiles"] == {
+        "pics": {"backend": "smms", "token": {"env": "SMMS_TOKEN"}, "link_format": "url"},
+        "site": {
+            "backend": "local",
+            "directory": "~/blog/static",
+            "upload_path": "img/{fullName}",
+            "url_prefix": "/",
+            "link_format": "markdown",
+        },
+    }
+    listed = runner.invoke(app, ["profile", "list"]).stdout.splitlines()
+    assert listed == [
+        "* pics  smms  https://s.ee/api/v1/file",
+        "  site  local  ~/blog/static  /",
+    ]
+    shown = runner.invoke(app, ["profile", "show", "site"]).stdout
+    assert f"(here: {Path.home()}/blog/static)" in shown or "(here: ~/blog/static)" in shown
+    shown = runner.invoke(app, ["profile", "show", "pics"]).stdout
+    assert "token        environment variable SMMS_TOKEN" in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "smms", "--token-env", "T", "--bucket", "b"], "--bucket"),
+        (["--backend", "smms", "--token-env", "T", "--upload-path", "{md5}"], "does not apply"),
+        (["--backend", "smms"], "exactly one of --token-env"),
+        (["--backend", "local", "--url-prefix", "/"], "--directory"),
+        (["--backend", "local", "--directory", "static"], "--url-prefix"),
+        (["--backend", "ftp"], "'ftp' is not one of s3, smms, local"),
+        (["--bucket", "b", "--access-key-id", "k", "--secret-access-key-env", "V"], "--endpoint"),
+    ],
+)
+def test_add_checks_options_against_the_backend(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["profile", "add", "p", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not config_path().exists()
+
+
+def test_config_check_covers_every_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(
+        {
+            "pics": {"backend": "smms", "token": {"env": "SMMS_T"}},
+            "site": {"backend": "local", "directory": "static", "url_prefix": "/"},
+        }
+    )
+    result = runner.invoke(app, ["config", "check"])
+    assert result.exit_code == 3
+    assert "✗ pics: profile 'pics': token comes from $SMMS_T, which is not set" in result.stdout
+    assert "✓ site: ok (no secret needed)" in result.stdout
+    monkeypatch.setenv("SMMS_T", "x")
+    result = runner.invoke(app, ["config", "check"])
+    assert result.exit_code == 0
+    assert "✓ pics: ok (token from environment variable SMMS_T)" in result.stdout

@@ -382,3 +382,37 @@ def test_handoff_falls_back_when_no_b2img_server_answers(profile: Bucket, tmp_pa
     assert done.returncode == 0, done.stderr
     assert "is not a b2img server; uploading directly" in done.stderr
     assert done.stdout == f"{profile.prefix}/other.png\n"
+
+
+def test_server_routes_to_smms_and_local_profiles(
+    profile: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smmsserver
+
+    static = tmp_path / "static"
+    static.mkdir()
+    image = write_png(tmp_path / "pic.png")
+    with smmsserver.running() as smms:
+        monkeypatch.setenv("TEST_SMMS_TOKEN", smms.token)
+        pics = {"backend": "smms", "token": {"env": "TEST_SMMS_TOKEN"}, "api_base": smms.api()}
+        site = {"backend": "local", "directory": str(static), "url_prefix": "/"}
+        write_config(
+            {
+                "blog": profile.table(upload_path=BY_NAME),
+                "pics": pics,
+                "site": {**site, "upload_path": BY_NAME},
+            }
+        )
+        with running() as (port, _):
+            body = json.dumps({"list": [str(image)]}).encode()
+            headers = {"Content-Type": "application/json"}
+            status, sent, _ = call(port, "POST", "/upload?profile=pics", body, headers)
+            assert status == 200, sent
+            (stored,) = smms.images.values()
+            assert sent["result"] == [f"{smms.url}/i{stored.path}"]
+            assert stored.data == image.read_bytes()
+            status, copied, _ = call(port, "POST", "/upload?configName=site", body, headers)
+            assert status == 200, copied
+            assert copied["result"] == ["/pic.png"]
+            assert (static / "pic.png").read_bytes() == image.read_bytes()
+    assert profile.list_keys() == []

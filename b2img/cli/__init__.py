@@ -78,7 +78,8 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Upload images to your own bucket (Backblaze B2, any S3) and print the Markdown link.
+    """Upload images to your own bucket (Backblaze B2, any S3), SM.MS or a folder, and print
+    the Markdown link.
 
     Start with `b2img init`, then `b2img upload pic.png`.
     """

@@ -31,14 +31,16 @@ def check(
     names = [config.profile(profile).name] if profile else list(config.profiles)
     failed: B2ImgError | None = None
     for name in names:
-        secret = config.profiles[name].s3.secret_access_key
+        sources = []
         try:
-            secret.resolve(field="secret_access_key", profile=name)
+            for field, secret in config.profiles[name].secrets():
+                secret.resolve(field=field, profile=name)
+                sources.append(f"{field} from {secret.describe()}")
         except B2ImgError as exc:
             failed = failed or exc
             output.payload(f"✗ {name}: {exc.message}")
             continue
-        output.payload(f"✓ {name}: ok (secret from {secret.describe()})")
+        output.payload(f"✓ {name}: ok ({'; '.join(sources) or 'no secret needed'})")
     if failed:
         raise ConfigError(
             f"{paths.display(config.path)} has problems", hint=failed.hint or "see above"

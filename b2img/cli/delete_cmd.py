@@ -20,17 +20,18 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Delete uploaded objects for good: every version, so they stop costing storage."""
+    """Delete uploads for good: on S3 every version, so they stop costing storage; on SM.MS with
+    the delete hash kept in the history; in a local folder, the file."""
     from b2img.backends import make_uploader
     from b2img.service import Deleted, delete_objects
 
     chosen = load_config().profile(profile)
-    bucket = chosen.s3.bucket
     if not yes:
         for target in targets:
             output.note(f"  {target}")
+        every = ", every version" if chosen.backend == "s3" else ""
         confirm(
-            f"Delete {len(targets)} object(s) from bucket '{bucket}', every version?",
+            f"Delete {len(targets)} object(s) from {chosen.describe_destination()}{every}?",
             yes_command="b2img delete --yes …",
         )
     history = open_history()

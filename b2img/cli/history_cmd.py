@@ -60,7 +60,11 @@ def history(
         output.emit_json(
             {
                 "version": output.JSON_VERSION,
-                "uploads": [dataclasses.asdict(r) for r in records],
+                # A delete hash lets anyone delete the image: it stays in the database.
+                "uploads": [
+                    {k: v for k, v in dataclasses.asdict(r).items() if k != "delete_token"}
+                    for r in records
+                ],
             }
         )
         return

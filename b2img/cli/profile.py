@@ -12,6 +12,7 @@ from b2img.errors import ConfigError
 
 if TYPE_CHECKING:
     from b2img.config import Profile
+    from b2img.credentials import SecretRef
 
 from . import output
 from .common import JsonOption, confirm, load_config, sub_app
@@ -40,96 +41,161 @@ def list_profiles(json_out: JsonOption = False) -> None:
     width = max(len(name) for name in config.profiles)
     for name, prof in config.profiles.items():
         mark = "*" if name == config.default_profile else " "
-        target = prof.url_prefix or prof.s3.endpoint
-        output.payload(f"{mark} {name:<{width}}  {prof.backend}  {prof.s3.bucket}  {target}")
+        output.payload(f"{mark} {name:<{width}}  {prof.backend}  {_summary(prof)}")
+
+
+def _summary(prof: "Profile") -> str:
+    from b2img.config import S3Settings, SmmsSettings
+
+    store = prof.store
+    if isinstance(store, S3Settings):
+        return f"{store.bucket}  {prof.url_prefix or store.endpoint}"
+    if isinstance(store, SmmsSettings):
+        return store.api_base
+    return f"{store.directory}  {prof.url_prefix}"
 
 
 @app.command("show")
 def show(name: NameArg, json_out: JsonOption = False) -> None:
     """Show a profile's settings. Secrets are never shown, only where they come from."""
+    from b2img.config import LocalSettings, S3Settings
+
     prof = load_config().profile(name)
     info = describe(prof)
     if json_out:
         output.emit_json({"version": output.JSON_VERSION, **info})
         return
-    secret = prof.s3.secret_access_key.describe()
-    rows = {**info, "secret_access_key": secret}
-    if not prof.s3.region:
+    rows = dict(info)
+    for field, secret in prof.secrets():
+        rows[field] = secret.describe()
+    if isinstance(prof.store, S3Settings) and not prof.store.region:
         rows["region"] = f"{info['region']} (derived from the endpoint)"
+    if isinstance(prof.store, LocalSettings):
+        rows["directory"] = f"{prof.store.directory} (here: {paths.display(prof.store.root())})"
     width = max(len(k) for k in rows)
     for key, value in rows.items():
         output.payload(f"{key:<{width}}  {_plain(value)}")
 
 
+def _opt(help_text: str, *names: str) -> Any:
+    """An option without a default shown (the backend decides what applies)."""
+    return typer.Option(*names, help=help_text, show_default=False)
+
+
+# Which options belong to which backend: an option of another backend is a usage error.
+BACKEND_OPTIONS = {
+    "s3": (
+        "endpoint", "bucket", "access_key_id", "secret_access_key", "region", "path_style",
+        "cache_control", "acl",
+    ),
+    "smms": ("token", "api_base"),
+    "local": ("directory",),
+}  # fmt: skip
+
+
 @app.command("add")
 def add(
     name: NameArg,
+    backend: Annotated[str, typer.Option(help="Storage backend: s3, smms or local.")] = "s3",
     endpoint: Annotated[
-        str,
-        typer.Option(help="S3 endpoint URL, e.g. https://s3.us-west-004.backblazeb2.com."),
-    ],
-    bucket: Annotated[str, typer.Option(help="Bucket name.")],
-    access_key_id: Annotated[str, typer.Option(help="Access key ID (B2: keyID).")],
+        str | None, _opt("s3: endpoint URL, e.g. https://s3.us-west-004.backblazeb2.com.")
+    ] = None,
+    bucket: Annotated[str | None, _opt("s3: bucket name.")] = None,
+    access_key_id: Annotated[str | None, _opt("s3: access key ID (B2: keyID).")] = None,
     secret_access_key_env: Annotated[
-        str | None,
-        typer.Option(help="Read the secret from this environment variable (recommended)."),
+        str | None, _opt("s3: read the secret from this environment variable (recommended).")
     ] = None,
     secret_access_key_command: Annotated[
-        str | None,
-        typer.Option(help="Read the secret from this command's output, e.g. 'pass show b2'."),
+        str | None, _opt("s3: read the secret from this command's output, e.g. 'pass show b2'.")
     ] = None,
     secret_access_key_stdin: Annotated[
         bool,
-        typer.Option(
+        _opt(
+            "s3: read the secret from standard input and store it in the config.",
             "--secret-access-key-stdin",
-            help="Read the secret from standard input and store it in the config.",
         ),
     ] = False,
-    backend: Annotated[str, typer.Option(help="Storage backend.")] = "s3",
-    region: Annotated[str, typer.Option(help="Region; empty: derived from the endpoint.")] = "",
+    region: Annotated[str | None, _opt("s3: region (default: derived from the endpoint).")] = None,
+    path_style: Annotated[
+        bool | None,
+        _opt("s3: addressing style (default: virtual host).", "--path-style/--virtual-host"),
+    ] = None,
+    cache_control: Annotated[
+        str | None,
+        _opt(f"s3: Cache-Control stored with each object (default: {DEFAULT_CACHE_CONTROL})."),
+    ] = None,
+    acl: Annotated[str | None, _opt("s3: canned ACL to send (default: none).")] = None,
+    token_env: Annotated[
+        str | None, _opt("smms: read the API token from this environment variable (recommended).")
+    ] = None,
+    token_command: Annotated[
+        str | None, _opt("smms: read the API token from this command's output.")
+    ] = None,
+    token_stdin: Annotated[
+        bool, _opt("smms: read the token from standard input and store it.", "--token-stdin")
+    ] = False,
+    api_base: Annotated[
+        str | None,
+        _opt(
+            "smms: API base (default: https://s.ee/api/v1/file; legacy: https://sm.ms/api/v2, "
+            "https://smms.app/api/v2)."
+        ),
+    ] = None,
+    directory: Annotated[
+        str | None, _opt("local: the folder to copy images into, e.g. ~/blog/static.")
+    ] = None,
     upload_path: Annotated[
-        str, typer.Option(help="Key template, e.g. {year}/{month}/{md5}.{extName}.")
+        str, typer.Option(help="s3, local: key template, e.g. {year}/{month}/{md5}.{extName}.")
     ] = DEFAULT_UPLOAD_PATH,
     url_prefix: Annotated[
-        str, typer.Option(help="Custom domain for links, e.g. https://img.example.com.")
+        str,
+        typer.Option(
+            help="s3, local: the start of every link, e.g. https://img.example.com "
+            "(local: / for a site's static folder)."
+        ),
     ] = "",
-    url_suffix: Annotated[str, typer.Option(help="Text appended to every URL.")] = "",
-    path_style: Annotated[
-        bool, typer.Option("--path-style/--virtual-host", help="S3 addressing style.")
-    ] = False,
-    cache_control: Annotated[
-        str, typer.Option(help="Cache-Control stored with each object.")
-    ] = DEFAULT_CACHE_CONTROL,
+    url_suffix: Annotated[str, typer.Option(help="s3, local: text appended to every URL.")] = "",
     link_format: Annotated[
         str, typer.Option(help="markdown, url, html, bbcode or a custom template.")
     ] = "markdown",
-    acl: Annotated[str, typer.Option(help="Canned ACL to send (empty: none).")] = "",
     make_default: Annotated[
         bool, typer.Option("--default", help="Make it the default profile.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing profile.")] = False,
 ) -> None:
-    """Add a profile from options (no prompts; see `b2img init` for the guided way)."""
-    secret = _secret_from_options(
-        secret_access_key_env, secret_access_key_command, secret_access_key_stdin
-    )
-    table: dict[str, Any] = {
-        "backend": backend,
+    """Add a profile from options (no prompts; see `b2img init` for the guided way).
+
+    s3 needs --endpoint, --bucket, --access-key-id and one --secret-access-key-* option;
+    smms needs one --token-* option; local needs --directory and --url-prefix.
+    """
+    given = {
         "endpoint": endpoint,
-        "region": region,
         "bucket": bucket,
         "access_key_id": access_key_id,
-        "secret_access_key": secret,
+        "secret_access_key": _secret_from_options(
+            "secret-access-key",
+            secret_access_key_env,
+            secret_access_key_command,
+            secret_access_key_stdin,
+            required=backend == "s3",
+        ),
+        "region": region,
+        "path_style": path_style or None,
+        "cache_control": cache_control,
+        "acl": acl,
+        "token": _secret_from_options(
+            "token", token_env, token_command, token_stdin, required=backend == "smms"
+        ),
+        "api_base": api_base,
+        "directory": directory,
+    }
+    common = {
         "upload_path": upload_path,
         "url_prefix": url_prefix,
         "url_suffix": url_suffix,
-        "path_style": path_style,
-        "cache_control": cache_control,
         "link_format": link_format,
-        "acl": acl,
     }
-    defaults = {"region": "", "url_suffix": "", "path_style": False, "acl": ""}
-    table = {k: v for k, v in table.items() if k not in defaults or v != defaults[k]}
+    table = profile_table(name, backend, given, common)
     path = paths.config_path()
     from b2img import config as config_mod
 
@@ -138,6 +204,51 @@ def add(
     )
     default = " (default)" if saved.default_profile == name else ""
     output.note(f"Saved profile '{name}'{default} to {paths.display(path)}")
+
+
+def profile_table(
+    name: str, backend: str, given: dict[str, Any], common: dict[str, str]
+) -> dict[str, Any]:
+    """The profile table for ``backend`` from the options given; another backend's refused."""
+    if backend not in BACKEND_OPTIONS:
+        raise typer.BadParameter(
+            f"'{backend}' is not one of {', '.join(BACKEND_OPTIONS)}", param_hint="--backend"
+        )
+    own = BACKEND_OPTIONS[backend]
+    foreign = [k for k, v in given.items() if v not in (None, "") and k not in own]
+    if foreign:
+        raise typer.BadParameter(
+            f"is not a setting of the {backend} backend",
+            param_hint="--" + foreign[0].replace("_", "-"),
+        )
+    table: dict[str, Any] = {"backend": backend}
+    table |= {k: given[k] for k in own if given.get(k) not in (None, "")}
+    if backend == "s3":
+        table.setdefault("cache_control", DEFAULT_CACHE_CONTROL)
+        for key in ("endpoint", "bucket", "access_key_id"):
+            if not table.get(key):
+                raise typer.BadParameter(
+                    "the s3 backend needs it", param_hint="--" + key.replace("_", "-")
+                )
+    if backend == "smms":
+        for key in ("upload_path", "url_prefix", "url_suffix"):
+            if common[key] not in ("", DEFAULT_UPLOAD_PATH):
+                raise typer.BadParameter(
+                    "does not apply to SM.MS, which chooses each upload's name and link",
+                    param_hint="--" + key.replace("_", "-"),
+                )
+        return table | {"link_format": common["link_format"]}
+    if backend == "local":
+        for key, option in (("directory", "--directory"),):
+            if not table.get(key):
+                raise typer.BadParameter("the local backend needs it", param_hint=option)
+        if not common["url_prefix"]:
+            raise typer.BadParameter(
+                "the local backend needs it, e.g. --url-prefix / (a site's static folder)",
+                param_hint="--url-prefix",
+            )
+    table |= {k: v for k, v in common.items() if v or k == "upload_path"}
+    return table
 
 
 @app.command("remove")
@@ -167,37 +278,54 @@ def default(name: NameArg) -> None:
 
 
 def describe(prof: "Profile") -> dict[str, Any]:
-    """A profile as plain data, with the secret replaced by where it comes from."""
-    from b2img.backends.s3 import derive_region
+    """A profile as plain data, with each secret replaced by where it comes from."""
+    from b2img.config import S3Settings, SmmsSettings
 
-    s3 = prof.s3
-    secret = s3.secret_access_key
-    return {
-        "name": prof.name,
-        "backend": prof.backend,
-        "endpoint": s3.endpoint,
-        "region": derive_region(s3.endpoint, s3.region),
-        "bucket": s3.bucket,
-        "access_key_id": s3.access_key_id,
-        "secret_access_key": {"source": secret.kind}
-        | ({"name": secret.value} if secret.kind == "env" else {})
-        | ({"command": secret.value} if secret.kind == "command" else {}),
-        "upload_path": prof.upload_path.source,
-        "url_prefix": prof.url_prefix,
-        "url_suffix": prof.url_suffix,
-        "path_style": s3.path_style,
-        "cache_control": s3.cache_control,
-        "link_format": prof.link_format.spec,
-        "acl": s3.acl,
-        "on_conflict": prof.on_conflict,
-        "image": {
-            "strip_metadata": prof.image.strip_metadata,
-            "convert": prof.image.convert,
-            "quality": prof.image.quality,
-            "max_width": prof.image.max_width,
-            "max_height": prof.image.max_height,
-        },
+    store = prof.store
+    info: dict[str, Any] = {"name": prof.name, "backend": prof.backend}
+    if isinstance(store, S3Settings):
+        from b2img.backends.s3 import derive_region
+
+        info |= {
+            "endpoint": store.endpoint,
+            "region": derive_region(store.endpoint, store.region),
+            "bucket": store.bucket,
+            "access_key_id": store.access_key_id,
+            "secret_access_key": _secret_info(store.secret_access_key),
+        }
+    elif isinstance(store, SmmsSettings):
+        info |= {"api_base": store.api_base, "token": _secret_info(store.token)}
+    else:
+        info["directory"] = store.directory
+    if not isinstance(store, SmmsSettings):
+        info |= {
+            "upload_path": prof.upload_path.source,
+            "url_prefix": prof.url_prefix,
+            "url_suffix": prof.url_suffix,
+        }
+    if isinstance(store, S3Settings):
+        info |= {"path_style": store.path_style, "cache_control": store.cache_control}
+    info["link_format"] = prof.link_format.spec
+    if isinstance(store, S3Settings):
+        info["acl"] = store.acl
+    if not isinstance(store, SmmsSettings):
+        info["on_conflict"] = prof.on_conflict
+    info["image"] = {
+        "strip_metadata": prof.image.strip_metadata,
+        "convert": prof.image.convert,
+        "quality": prof.image.quality,
+        "max_width": prof.image.max_width,
+        "max_height": prof.image.max_height,
     }
+    return info
+
+
+def _secret_info(secret: "SecretRef") -> dict[str, str]:
+    return (
+        {"source": secret.kind}
+        | ({"name": secret.value} if secret.kind == "env" else {})
+        | ({"command": secret.value} if secret.kind == "command" else {})
+    )
 
 
 def _plain(value: Any) -> str:
@@ -209,13 +337,17 @@ def _plain(value: Any) -> str:
     return str(value) if value != "" else "(empty)"
 
 
-def _secret_from_options(env: str | None, command: str | None, stdin: bool) -> Any:
+def _secret_from_options(
+    option: str, env: str | None, command: str | None, stdin: bool, *, required: bool
+) -> Any:
+    """The secret's TOML form from --OPTION-env / -command / -stdin (None if none is given)."""
     chosen = [x for x in (env, command, stdin or None) if x]
+    if not chosen and not required:
+        return None
     if len(chosen) != 1:
         raise typer.BadParameter(
-            "give exactly one of --secret-access-key-env VAR, "
-            "--secret-access-key-command CMD, --secret-access-key-stdin",
-            param_hint="secret",
+            f"give exactly one of --{option}-env VAR, --{option}-command CMD, --{option}-stdin",
+            param_hint=option.replace("-", " "),
         )
     if env:
         return {"env": env}
@@ -223,7 +355,10 @@ def _secret_from_options(env: str | None, command: str | None, stdin: bool) -> A
         return {"command": command}
     value = sys.stdin.readline().strip()
     if not value:
-        raise ConfigError("no secret on standard input", hint="pipe the secret into the command")
+        raise ConfigError(
+            f"no {option.replace('-', ' ')} on standard input",
+            hint="pipe the secret into the command",
+        )
     return value
 
 
@@ -243,13 +378,14 @@ def import_picgo(
         str | None,
         typer.Option(
             metavar="VAR",
-            help="Keep the secret out of b2img's config: read it from this environment variable.",
+            help="Keep the secret (S3 secret key, SM.MS token) out of b2img's config: read it "
+            "from this environment variable.",
             show_default=False,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace profiles that exist.")] = False,
 ) -> None:
-    """Create profiles from PicGo's S3 uploaders (PicGo-Core, the PicGo app, PicList)."""
+    """Create profiles from PicGo's S3 and SM.MS uploaders (PicGo-Core, the PicGo app, PicList)."""
     from b2img import config as config_mod
     from b2img import picgo
 
@@ -264,7 +400,7 @@ def import_picgo(
     if not imported:
         raise ConfigError(
             f"{paths.display(source)} configures no uploader b2img can import",
-            hint="b2img imports aws-s3 (and PicList's aws-s3-plist) uploaders",
+            hint="b2img imports aws-s3 (and PicList's aws-s3-plist) and smms uploaders",
         )
     config_path = paths.config_path()
     try:
@@ -273,9 +409,6 @@ def import_picgo(
         existing = set()
     done = 0
     for item in imported:
-        if not item.name:
-            output.warn(f"{item.source}: " + "; ".join(item.notes))
-            continue
         if item.name in existing and not force:
             output.warn(f"{item.source}: profile '{item.name}' exists; kept it (--force replaces)")
             continue

@@ -108,7 +108,7 @@ class _State:
     def uploader(self, profile: "Profile") -> "Uploader":
         from b2img.backends import make_uploader
 
-        key = (profile.name, profile.s3)
+        key = (profile.name, profile.store)
         with self.lock:
             if key not in self.uploaders:
                 self.uploaders[key] = make_uploader(profile, max_connections=16)
