@@ -83,6 +83,19 @@ def _writers() -> list[list[str]]:
     return writers
 
 
+def tools_status() -> tuple[bool | None, str]:
+    """Whether paste and copy can work here: True, False, or None when there is no graphical
+    session to have a clipboard in; and what was found."""
+    if sys.platform in ("darwin", "win32"):  # pragma: no cover - built into the system
+        return True, "the system clipboard"
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None, "no graphical session (DISPLAY/WAYLAND_DISPLAY unset)"
+    writers = _writers()
+    if _linux_readers() and writers:
+        return True, "found " + ", ".join(sorted({argv[0] for argv in writers}))
+    return False, "no clipboard tool for this session; " + INSTALL_HINT
+
+
 def _missing_tool_hint() -> str:
     if sys.platform == "darwin":  # pragma: no cover
         return "pbcopy failed"

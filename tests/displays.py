@@ -19,9 +19,12 @@ REQUIRE_ALL = os.environ.get("B2IMG_REQUIRE_ALL") == "1"
 def need(*tools: str) -> None:
     """Skip when a tool is missing on a developer's machine; fail in CI, where it must be."""
     missing = [tool for tool in tools if shutil.which(tool) is None]
-    if not missing:
-        return
-    message = f"needs {', '.join(missing)} (scripts/test installs them with apt-get)"
+    if missing:
+        unavailable(f"needs {', '.join(missing)} (scripts/test installs them with apt-get)")
+
+
+def unavailable(message: str) -> None:
+    """A tool a test needs is missing: skip here, but fail in CI, where it must be."""
     if REQUIRE_ALL:
         pytest.fail(message)
     pytest.skip(message)  # pragma: no cover - only on machines without the tools

@@ -30,7 +30,9 @@ class ProxyState:
     fault_rate: float = 0.0
     seed: int = 1
     requests: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # of each request, lower-cased
     faults: list[str] = field(default_factory=list)
+    ignore_range: int = 0  # the next N Range requests are sent on without Range (a whole 200)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -59,6 +61,11 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             action = state.choose(self.command, self.path)
+            with state.lock:
+                state.headers.append({k.lower(): v for k, v in self.headers.items()})
+                drop_range = state.ignore_range > 0 and "Range" in self.headers
+                if drop_range:
+                    state.ignore_range -= 1
             if action in ("503", "500"):
                 payload = SLOW_DOWN if action == "503" else INTERNAL
                 self.send_response(int(action))
@@ -75,7 +82,8 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                 return
             connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
             try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                skip = ("connection", "range") if drop_range else ("connection",)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()

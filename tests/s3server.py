@@ -66,6 +66,33 @@ class S3Server:
         )
         return name
 
+    def read_only_key(self, bucket: str) -> tuple[str, str]:
+        """A new IAM key that may only read ``bucket``'s objects (B2: readFiles on one bucket)."""
+        import boto3
+
+        iam = boto3.client(
+            "iam",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )
+        user = f"reader-{uuid.uuid4().hex[:8]}"
+        iam.create_user(UserName=user)
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+        iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
     def signed_get(self, url: str) -> tuple[int, bytes, dict[str, str]]:
         """GET ``url`` exactly as printed, signed with the admin key; (status, body, headers)."""
         from botocore.auth import S3SigV4Auth

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import stat
@@ -223,3 +224,23 @@ def test_a_dead_wayland_display_falls_back_to_x11(profile: Bucket, display: str,
     done = run("paste", "--no-copy", env=env)
     assert done.returncode == 0, done.stderr
     assert len(profile.list_keys()) == 1
+
+
+def test_doctor_sees_the_clipboard_tools(
+    display: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run
+):
+    from b2img import clipboard
+
+    ready, detail = clipboard.tools_status()
+    assert ready is True and "xclip" in detail
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    done = run("doctor", "--json", env={"PATH": str(empty)})  # no config either: exit 3
+    checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["clipboard"]["status"] == "fail"
+    assert "install wl-clipboard" in checks["clipboard"]["fix"]
+    monkeypatch.delenv("DISPLAY")
+    assert clipboard.tools_status() == (
+        None,
+        "no graphical session (DISPLAY/WAYLAND_DISPLAY unset)",
+    )

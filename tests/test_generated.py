@@ -24,6 +24,9 @@ COMMANDS = [
     ["md"],
     ["delete"],
     ["server"],
+    ["doctor"],
+    ["worker"],
+    ["worker", "init"],
     ["history"],
     ["history", "path"],
     ["init"],
@@ -89,7 +92,7 @@ def test_commands_doc_is_current() -> None:
 
 def test_every_command_is_documented() -> None:
     listed = re.findall(r"^  (\w[\w-]*)  ", b2img("--help"), re.MULTILINE)
-    for group in ("profile", "config", "history"):
+    for group in ("profile", "config", "history", "worker"):
         listed += [
             f"{group} {name}"
             for name in re.findall(r"^  (\w[\w-]*)  ", b2img(group, "--help"), re.MULTILINE)

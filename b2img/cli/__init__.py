@@ -13,6 +13,7 @@ from b2img.errors import B2ImgError, ExitCode
 from . import (
     config_cmd,
     delete_cmd,
+    doctor_cmd,
     history_cmd,
     init_cmd,
     md_cmd,
@@ -21,6 +22,7 @@ from . import (
     profile,
     server_cmd,
     upload,
+    worker_cmd,
 )
 
 
@@ -90,10 +92,12 @@ app.command(name="paste")(paste.paste)
 app.command(name="md")(md_cmd.md)
 app.command(name="delete")(delete_cmd.delete)
 app.command(name="server")(server_cmd.server)
+app.command(name="doctor")(doctor_cmd.doctor)
 app.add_typer(history_cmd.app, name="history")
 app.command(name="init")(init_cmd.init)
 app.add_typer(profile.app, name="profile")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(worker_cmd.app, name="worker")
 
 
 def main() -> None:
