@@ -99,6 +99,10 @@ class History:
                 self.path.chmod(0o600)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL never corrupts the file; a power cut may forget the last few
+            # uploads (they are then checked against the store again), and no commit waits for
+            # the disk.
+            self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.Error as exc:
             raise ConfigError(

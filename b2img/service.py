@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,6 +15,7 @@ from b2img.backends.base import Payload, RemoteObject, Uploader
 from b2img.config import ON_CONFLICT, Profile
 from b2img.errors import AuthError, B2ImgError, ConfigError, InputError, UploadError
 from b2img.history import History, Record
+from b2img.ledger import LIST_FROM, KeyLedger
 from b2img.links import LinkFormat
 from b2img.mediatype import SVG
 from b2img.outcomes import Failed, Outcome, Uploaded
@@ -95,13 +97,16 @@ def upload_pending(
     After a failure no later upload can get past (refused credentials, a missing bucket), the
     uploads not yet started fail with the same error instead of repeating the request.
     """
-    lazy = LazyUploader(uploader) if uploader else None
-    fatal: list[B2ImgError] = []
-    lock = threading.Lock()
+    batch = _Batch(
+        lazy=LazyUploader(uploader) if uploader else None,
+        history=history,
+        progress=progress,
+        ledger=KeyLedger(use_listing=len(items) >= LIST_FROM),
+    )
 
     def one(item: Pending) -> Outcome:
         try:
-            return _upload_one(item, plan, lazy, history, progress, fatal, lock)
+            return _upload_one(item, plan, batch)
         except B2ImgError as exc:
             return Failed(item.label, exc)
 
@@ -120,16 +125,21 @@ def upload_pending(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _upload_one(
-    item: Pending,
-    plan: UploadPlan,
-    lazy: LazyUploader | None,
-    history: History | None,
-    progress: Progress | None,
-    fatal: list[B2ImgError],
-    lock: threading.Lock,
-) -> Outcome:
+@dataclass
+class _Batch:
+    """What the uploads of one batch share."""
+
+    lazy: LazyUploader | None
+    history: History | None
+    progress: Progress | None
+    ledger: KeyLedger
+    fatal: list[B2ImgError] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _upload_one(item: Pending, plan: UploadPlan, batch: _Batch) -> Outcome:
     profile = plan.profile
+    history, lazy = batch.history, batch.lazy
     source = processed(item.load(), plan.image)
     source.digests.prime("sha256")  # MD5 only if a conflict check needs it
     if history is not None and not plan.force:
@@ -150,26 +160,33 @@ def _upload_one(
         )
     if lazy is None:
         return _uploaded(plan, source, key, url=_unknown_url(profile), dry_run=True)
-    with lock:
-        if fatal:
-            raise fatal[0]
+    with batch.lock:
+        if batch.fatal:
+            raise batch.fatal[0]
+    claimed = ""
     try:
         backend = lazy.get()
         if profile.assigns_keys:
             final_key, existing = key, None
         else:
-            final_key, existing = _resolve_conflict(backend, key, source, plan.on_conflict)
+            final_key, existing = _resolve_conflict(
+                backend, key, source, plan.on_conflict, batch.ledger
+            )
+            claimed = final_key if existing is None else ""
         version = delete_token = url = ""
         if existing is None:
-            sent = _byte_relay(progress, source) if progress else None
+            sent = _byte_relay(batch.progress, source) if batch.progress else None
             payload = _payload(final_key, source, replace=plan.on_conflict == "overwrite")
             stored = backend.put(payload, progress=sent)
             version, delete_token, url = stored.version_id, stored.delete_token, stored.url
             final_key = stored.key if profile.assigns_keys else final_key
     except (AuthError, ConfigError) as exc:
-        with lock:
-            fatal.append(exc)
+        with batch.lock:
+            batch.fatal.append(exc)
         raise
+    finally:
+        if claimed:  # stored, or given back when the upload failed
+            batch.ledger.release(claimed, stored=sys.exc_info()[0] is None)
     outcome = _uploaded(
         plan,
         source,
@@ -271,30 +288,36 @@ def same_content(remote: RemoteObject, source: Source) -> bool:
 
 
 def _resolve_conflict(
-    backend: Uploader, key: str, source: Source, policy: str
+    backend: Uploader, key: str, source: Source, policy: str, ledger: KeyLedger
 ) -> tuple[str, RemoteObject | None]:
     """The key to store ``source`` under, and the object already holding it there, if any.
 
-    B2 has no conditional PUT, so this is a HEAD before the PUT; a writer racing between the two
-    can still win, which the policy cannot prevent.
+    A free key is claimed in ``ledger`` before this returns (the caller releases it). B2 has no
+    conditional PUT, so the store is asked first (a HEAD, or a batch's folder listing); a writer
+    from elsewhere racing between the two can still win, which the policy cannot prevent.
     """
-    remote = backend.head(key)
-    if remote is None or policy == "overwrite":
-        return key, None if remote is None or not same_content(remote, source) else remote
-    if same_content(remote, source):
-        return key, remote
-    if policy == "error":
-        raise UploadError(
-            f"{key} already exists with different content",
-            hint="rename the file, or pass --on-conflict rename (or overwrite)",
-        )
-    for length in (8, 16, 64):
-        candidate = hashed_key(key, source.sha256[:length])
-        remote = backend.head(candidate)
-        if remote is None:
-            return candidate, None
+    if policy == "overwrite":
+        remote = ledger.lookup(backend, key)
+        if remote is not None and same_content(remote, source):
+            return key, remote
+        # Claimed all the same, so two inputs of the batch never write the key at once.
+        while not ledger.claim(key, sha256=source.sha256, size=source.size, over_stored=True):
+            ledger.lookup(backend, key)  # wait for the other upload, then write over it
+        return key, None
+    candidates = [key, *(hashed_key(key, source.sha256[:n]) for n in (8, 16, 64))]
+    for index, candidate in enumerate(candidates):
+        remote = ledger.lookup(backend, candidate)
+        while remote is None:
+            if ledger.claim(candidate, sha256=source.sha256, size=source.size):
+                return candidate, None
+            remote = ledger.lookup(backend, candidate)  # another input took it just now
         if same_content(remote, source):
             return candidate, remote
+        if index == 0 and policy == "error":
+            raise UploadError(
+                f"{key} already exists with different content",
+                hint="rename the file, or pass --on-conflict rename (or overwrite)",
+            )
     raise UploadError(f"{key}: every renamed key is taken by different content")
 
 

@@ -45,6 +45,8 @@ def web_server(folder: Path) -> Iterator[str]:
 
 
 class FakeStore:
+    """Keys in ``fail`` raise their error on HEAD and on PUT."""
+
     def __init__(self, fail: dict[str, Exception] | None = None) -> None:
         self.fail = fail or {}
         self.objects: dict[str, tuple[bytes, str]] = {}  # key -> (bytes, sha256)
@@ -61,9 +63,18 @@ class FakeStore:
             data, sha = self.objects[key]
             return RemoteObject(key=key, size=len(data), sha256=sha)
 
+    def list_folder(self, folder: str) -> set[str] | None:
+        prefix = f"{folder}/" if folder else ""
+        with self.lock:
+            self.requests.append(("LIST", folder))
+            return {k for k in self.objects if k.startswith(prefix) and "/" not in k[len(prefix) :]}
+
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
         data = payload.data if payload.data is not None else payload.path.read_bytes()  # type: ignore[union-attr]
         with self.lock:
+            if payload.key in self.fail:  # the store refuses this key's upload
+                self.requests.append(("PUT-REFUSED", payload.key))
+                raise self.fail[payload.key]
             self.requests.append(("PUT", payload.key))
             self.objects[payload.key] = (data, payload.sha256)
         if progress:

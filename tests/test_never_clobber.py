@@ -81,13 +81,26 @@ def test_a_repeat_upload_makes_no_request(profile: Bucket, tmp_path: Path, run):
         assert [m for m, _ in state.requests] == ["HEAD"]  # the store already holds it
 
 
-def test_a_batch_of_n_small_files_makes_n_heads_and_n_puts(profile: Bucket, tmp_path: Path, run):
+def test_a_batch_of_n_small_files_makes_n_puts_and_one_listing(
+    profile: Bucket, tmp_path: Path, run
+):
     files = [str(write_png(tmp_path / f"{i}.png", color=(i, 3, 3, 3))) for i in range(12)]
+    taken = write_png(tmp_path / "old" / "3.png", color=(99, 9, 9, 9))
+    profile.server.client().put_object(
+        Bucket=profile.name, Key=f"{month()}/3.png", Body=taken.read_bytes()
+    )
     with proxy(profile.server.endpoint) as (endpoint, state):
         profile.use(endpoint=endpoint)
-        assert run("upload", "--no-copy", *files).returncode == 0
-    methods = sorted(m for m, _ in state.requests)
-    assert methods == ["HEAD"] * 12 + ["PUT"] * 12
+        done = run("upload", "--no-copy", "-f", "{key}", *files)
+        assert done.returncode == 0, done.stderr
+    # One listing of the month's folder, a HEAD only for the key the listing shows as taken
+    # (the renamed key is free by the listing), one PUT per file.
+    assert sorted(m for m, _ in state.requests) == ["GET", "HEAD"] + ["PUT"] * 12
+    (listing,) = [path for method, path in state.requests if method == "GET"]
+    assert "list-type=2" in listing and "delimiter=%2F" in listing
+    keys = done.stdout.split()
+    assert keys[3] != f"{month()}/3.png"  # renamed: the stored 3.png is other content
+    assert profile.get(f"{month()}/3.png")["Data"] == taken.read_bytes()
 
 
 def test_an_object_stored_by_another_tool_is_recognised_by_md5(profile: Bucket, tmp_path, run):

@@ -416,3 +416,50 @@ def test_server_routes_to_smms_and_local_profiles(
             assert copied["result"] == ["/pic.png"]
             assert (static / "pic.png").read_bytes() == image.read_bytes()
     assert profile.list_keys() == []
+
+
+FAST_PROBE = """
+import sys
+from b2img.cli import main
+sys.argv = ["b2img", *{args!r}]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+heavy = {{"typer", "botocore", "PIL", "rich"}}
+print("loaded:", " ".join(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_the_fast_lane_hands_off_without_loading_the_cli(served, tmp_path: Path) -> None:
+    import sys
+
+    port, bucket, log = served
+    image = write_png(tmp_path / "fast lane.png", color=(5, 6, 7, 8))
+    args = ["upload", "--no-copy", "-p", "blog", "--format={key} {url}", str(image)]
+    done = subprocess.run(
+        [sys.executable, "-c", FAST_PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "B2IMG_SERVER": f"http://127.0.0.1:{port}"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"fast lane.png {bucket.prefix}/fast%20lane.png\n"
+    assert done.stderr.strip().splitlines()[-1] == "loaded:"  # no typer, botocore, PIL, rich
+    assert bucket.get("fast lane.png")["Data"] == image.read_bytes()
+    assert "POST /upload?profile=blog 200 1 file(s)" in log.read_text()
+
+
+def test_the_fast_lane_leaves_failures_to_the_full_command(served, tmp_path: Path, run) -> None:
+    port, bucket, _ = served
+    good = write_png(tmp_path / "good.png", color=(3, 3, 3, 3))
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    env = {"B2IMG_SERVER": f"http://127.0.0.1:{port}"}
+    done = run("upload", "--no-copy", "-f", "url", str(good), str(fake), env=env)
+    assert done.returncode == 4
+    assert done.stdout == f"{bucket.prefix}/good.png\n"  # printed once, by the full command
+    assert "fake.png is not an image" in done.stderr
+    assert bucket.list_keys() == ["good.png"]

@@ -47,8 +47,12 @@ def test_refused_credentials_stop_further_requests(tmp_path: Path) -> None:
     refused = AuthError("refused")
     store = FakeStore({"2026/0.png": refused})
     outcomes = list(upload_files(files, plan(), uploader=lambda: store, jobs=1))
-    assert len(store.requests) == 1
+    assert store.requests == [("LIST", "2026"), ("PUT-REFUSED", "2026/0.png")]
     assert all(isinstance(o, Failed) and o.error is refused for o in outcomes)
+    # One file: a HEAD first, no listing.
+    single = FakeStore({"2026/0.png": refused})
+    list(upload_files(files[:1], plan(), uploader=lambda: single))
+    assert single.requests == [("HEAD", "2026/0.png")]
 
 
 def test_an_ordinary_error_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -171,5 +175,30 @@ def test_one_client_for_a_whole_batch(tmp_path: Path) -> None:
     outcomes = list(upload_files(files, plan(), uploader=factory, jobs=8))
     assert all(isinstance(o, Uploaded) for o in outcomes)
     assert made == [1]
-    # Per file: one HEAD (overwrite protection) and one PUT, nothing else.
-    assert sorted(m for m, _ in store.requests) == ["HEAD"] * 24 + ["PUT"] * 24
+    # One listing of the folder (overwrite protection) and one PUT per file, nothing else.
+    assert sorted(m for m, _ in store.requests) == ["LIST"] + ["PUT"] * 24
+
+
+def test_same_names_in_one_batch_never_overwrite_each_other(tmp_path: Path) -> None:
+    files = [write_png(tmp_path / f"d{i}" / "pic.png", color=(i, 5, 5, 5)) for i in range(6)]
+    twin = write_png(tmp_path / "twin" / "pic.png", color=(0, 5, 5, 5))  # the same bytes as d0
+    store = FakeStore()
+    outcomes = list(upload_files([*files, twin], plan(), uploader=lambda: store, jobs=7))
+    assert all(isinstance(o, Uploaded) for o in outcomes)
+    keys = [o.key for o in outcomes if isinstance(o, Uploaded)]
+    assert len(set(keys[:6])) == 6  # six different images, six keys
+    assert keys[6] == keys[0]  # the twin is the same content: the same key
+    for path, key in zip([*files, twin], keys, strict=True):
+        assert store.objects[key][0] == path.read_bytes()
+    assert len(store.puts()) == 6
+
+
+def test_overwrite_in_one_batch_writes_one_at_a_time(tmp_path: Path) -> None:
+    files = [write_png(tmp_path / f"o{i}" / "pic.png", color=(i, 6, 6, 6)) for i in range(4)]
+    store = FakeStore()
+    outcomes = list(
+        upload_files(files, plan(on_conflict="overwrite"), uploader=lambda: store, jobs=4)
+    )
+    assert [o.key for o in outcomes if isinstance(o, Uploaded)] == ["2026/pic.png"] * 4
+    assert store.puts() == ["2026/pic.png"] * 4
+    assert store.objects["2026/pic.png"][0] in {f.read_bytes() for f in files}

@@ -63,6 +63,11 @@ class Uploader(Protocol):
         """The object at ``key``, or None if there is none."""
         ...
 
+    def list_folder(self, folder: str) -> set[str] | None:
+        """The keys directly in ``folder`` ("" for the top), or None when the store cannot
+        tell that in a request or two (too many keys, no permission to list, no folders)."""
+        ...
+
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject: ...
 
     def delete(self, key: str, *, delete_token: str = "") -> int:

@@ -20,6 +20,7 @@ from b2img.config import LocalSettings
 from b2img.errors import ConfigError, InputError, UploadError
 
 CHUNK = 1024 * 1024
+TMP = ".b2img-tmp"  # the suffix of a file being written
 
 
 class LocalUploader:
@@ -46,13 +47,25 @@ class LocalUploader:
             return None
         return RemoteObject(key=key, size=target.stat().st_size, sha256=_sha256(target))
 
+    def list_folder(self, folder: str) -> set[str] | None:
+        self._require_root()
+        where = self._where(f"{folder}/x" if folder else "x").parent
+        try:
+            with os.scandir(where) as entries:
+                names = [e.name for e in entries if e.is_file() and not e.name.endswith(TMP)]
+        except FileNotFoundError:
+            return set()
+        except OSError:
+            return None
+        return {f"{folder}/{name}" if folder else name for name in names}
+
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
         self._require_root()
         target = self._where(payload.key)
         action = f"writing {paths.display(target)}"
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.b2img-tmp")
+            tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}{TMP}")
             try:
                 _write(tmp, payload, progress)
                 if payload.replace:

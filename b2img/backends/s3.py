@@ -39,6 +39,7 @@ PART_SIZE = 8 * 1024 * 1024
 PART_CONCURRENCY = 4
 CONNECT_TIMEOUT = 5.0
 MAX_ATTEMPTS = 5  # B2 answers 503 under load and expects clients to retry
+LIST_PAGES = 2  # a batch lists a folder of up to 2000 keys rather than checking key by key
 
 _REGION_IN_HOST = re.compile(
     r"^s3[.-](?P<region>[a-z0-9-]+)\.(?:backblazeb2\.com|amazonaws\.com)$", re.IGNORECASE
@@ -63,16 +64,23 @@ def derive_region(endpoint: str, region: str = "") -> str:
 
 
 def _isolated_session() -> Any:
-    """A botocore session that reads no AWS profile, config file or credentials file."""
+    """A botocore session that reads no AWS profile, config file or credentials file, and loads
+    its models through b2img's cache."""
+    import botocore.loaders
     import botocore.session
 
-    return botocore.session.Session(
+    session = botocore.session.Session(
         session_vars={
             "profile": (None, None, None, None),
             "config_file": (None, None, os.devnull, None),
             "credentials_file": (None, None, os.devnull, None),
         }
     )
+    from b2img.backends.modelcache import CachedJSONFileLoader
+
+    loader = botocore.loaders.Loader(file_loader=CachedJSONFileLoader())
+    session.register_component("data_loader", loader)
+    return session
 
 
 class S3Uploader:
@@ -121,6 +129,30 @@ class S3Uploader:
             sha256=answer.get("Metadata", {}).get(SHA256_METADATA, ""),
             etag=answer.get("ETag", "").strip('"'),
         )
+
+    def list_folder(self, folder: str) -> set[str] | None:
+        from botocore.exceptions import ClientError
+
+        prefix = f"{folder}/" if folder else ""
+        keys: set[str] = set()
+        token: dict[str, Any] = {}
+        try:
+            for _ in range(LIST_PAGES):
+                answer = self._client.list_objects_v2(
+                    Bucket=self._settings.bucket, Prefix=prefix, Delimiter="/", **token
+                )
+                keys.update(str(item["Key"]) for item in answer.get("Contents", []))
+                if not answer.get("IsTruncated"):
+                    return keys
+                token = {"ContinuationToken": str(answer.get("NextContinuationToken", ""))}
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status in (401, 403):  # a key that may write but not list: HEAD each key instead
+                return None
+            raise self._translate(exc, action=f"listing {prefix or '/'}") from None
+        except Exception as exc:  # noqa: BLE001 - every botocore failure is translated
+            raise self._translate(exc, action=f"listing {prefix or '/'}") from None
+        return None  # a folder larger than LIST_PAGES pages: cheaper to look key by key
 
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
         extra: dict[str, Any] = {

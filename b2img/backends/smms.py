@@ -82,6 +82,9 @@ class SmmsUploader:
     def head(self, key: str) -> RemoteObject | None:
         return None
 
+    def list_folder(self, folder: str) -> set[str] | None:
+        return None
+
     def put(self, payload: Payload, *, progress: ByteProgress | None = None) -> StoredObject:
         if payload.size > MAX_SIZE:
             raise InputError(

@@ -6,60 +6,33 @@ the paths there and render the answers exactly as a local upload would. Anything
 b2img server, or does not answer at once, means uploading directly instead.
 """
 
-import http.client
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
 
-from . import output
+from . import fastlane, output
 
 if TYPE_CHECKING:
     from b2img.links import LinkFormat
     from b2img.outcomes import Outcome
 
-SERVER_ENV = "B2IMG_SERVER"
-TOKEN_ENV = "B2IMG_SERVER_TOKEN"  # noqa: S105 - a variable name, not a secret
-CONNECT_TIMEOUT = 0.5
-UPLOAD_TIMEOUT = 300.0
-
 
 def upload(profile: str, paths: Sequence[Path], fmt: "LinkFormat") -> list["Outcome"] | None:
     """The outcomes from the server, or None when it cannot take the uploads."""
-    target = os.environ.get(SERVER_ENV, "")
-    parts = urlsplit(target)
-    if parts.scheme != "http" or not parts.hostname:
-        output.warn(f"{SERVER_ENV}={target!r} is not an http:// URL; uploading directly")
+    files = list(paths)
+    answers, problem = fastlane.remembered(files, profile) or fastlane.exchange(files, profile)
+    target = os.environ.get(fastlane.SERVER_ENV, "")
+    if problem == "url":
+        output.warn(f"{fastlane.SERVER_ENV}={target!r} is not an http:// URL; uploading directly")
+    elif problem == "impostor":
+        output.warn(f"{target} is not a b2img server; uploading directly")
+    if answers is None:
         return None
-    connection = http.client.HTTPConnection(
-        parts.hostname, parts.port or 80, timeout=CONNECT_TIMEOUT
-    )
-    headers = {"Content-Type": "application/json"}
-    if os.environ.get(TOKEN_ENV):
-        headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
-    outcomes: list[Outcome] = []
-    try:
-        connection.connect()
-        if connection.sock is not None:
-            connection.sock.settimeout(UPLOAD_TIMEOUT)
-        for path in paths:
-            body = json.dumps({"list": [str(path.resolve())]})
-            connection.request("POST", f"/upload?profile={quote(profile)}", body, headers)
-            response = connection.getresponse()
-            raw = response.read()
-            if not (response.getheader("Server") or "").startswith("b2img"):
-                output.warn(f"{target} is not a b2img server; uploading directly")
-                return None
-            outcomes.append(_outcome(path, response.status, raw, fmt))
-    except OSError:
-        if outcomes:
-            raise
-        return None
-    finally:
-        connection.close()
-    return outcomes
+    return [
+        _outcome(path, status, raw, fmt) for path, (status, raw) in zip(paths, answers, strict=True)
+    ]
 
 
 def _outcome(path: Path, status: int, raw: bytes, fmt: "LinkFormat") -> "Outcome":
@@ -75,7 +48,9 @@ def _outcome(path: Path, status: int, raw: bytes, fmt: "LinkFormat") -> "Outcome
             status, AuthError if status in (401, 403) else UploadError
         )
         message = str(answer.get("message") or f"the server answered HTTP {status}")
-        return Failed(str(path), error_class(f"{message} (via {os.environ.get(SERVER_ENV)})"))
+        return Failed(
+            str(path), error_class(f"{message} (via {os.environ.get(fastlane.SERVER_ENV)})")
+        )
     (item,) = answer["fullResult"]
     width = height = None
     if fmt.needs_size:
