@@ -6,7 +6,6 @@ secret's form), so a typo is reported before any file is read or any request is 
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -458,7 +457,9 @@ def _reject_unknown(
 ) -> None:
     for key in table:
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
+            from difflib import get_close_matches  # only when there is a typo to explain
+
+            close = get_close_matches(key, known, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "valid keys: " + ", ".join(known)
             raise ConfigError(f"{scope}: unknown key '{key}'", where=where, hint=hint)
 

@@ -8,7 +8,6 @@ or a command's output, into an error.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +67,8 @@ class SecretRef:
         return self._run_command(field=field, profile=profile)
 
     def _run_command(self, *, field: str, profile: str) -> str:
+        import subprocess  # only for secrets read from a command
+
         where = f"profile '{profile}': the command for {field}"
         try:
             done = subprocess.run(  # noqa: S602 - the user's own configured command line

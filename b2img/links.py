@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -84,8 +83,10 @@ class LinkFormat:
         if self.spec == "markdown":
             values["alt"] = markdown_alt(name)
         elif self.spec == "html":
-            values["alt"] = html.escape(name)
-            values["url"] = html.escape(url)
+            from html import escape
+
+            values["alt"] = escape(name)
+            values["url"] = escape(url)
         return _TOKEN.sub(lambda m: values[m.group(1)], self.template)
 
 

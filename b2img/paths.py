@@ -8,6 +8,7 @@ from pathlib import Path
 APP_NAME = "b2img"
 CONFIG_ENV = "B2IMG_CONFIG"
 DATA_DIR_ENV = "B2IMG_DATA_DIR"
+CACHE_DIR_ENV = "B2IMG_CACHE_DIR"
 
 
 def config_path() -> Path:
@@ -28,6 +29,17 @@ def data_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path(APP_NAME)
+
+
+def cache_dir() -> Path:
+    """What b2img can rebuild at any time (botocore's parsed models): ``$B2IMG_CACHE_DIR``, else
+    the platform's cache dir."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_cache_path(APP_NAME)
 
 
 def display(path: Path) -> str:

@@ -39,6 +39,7 @@ COMMANDS = [
     ["profile", "import-picgo"],
     ["config"],
     ["config", "path"],
+    ["config", "paths"],
     ["config", "check"],
 ]
 

@@ -21,7 +21,8 @@ print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})), 
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["upload", "--help"], ["config", "path"]]
+    "args",
+    [["--help"], ["--version"], ["upload", "--help"], ["config", "path"], ["config", "paths"]],
 )
 def test_light_commands_import_nothing_heavy(args: list[str]) -> None:
     code = PROBE.format(args=args, heavy=set(HEAVY))

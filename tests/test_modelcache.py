@@ -49,9 +49,18 @@ def test_an_unwritable_cache_only_costs_parsing(tmp_path: Path) -> None:
     assert CachedJSONFileLoader(blocker / "cache").load_file(str(tmp_path / "m")) == [1, 2]
 
 
-def test_uploads_fill_the_cache_in_the_data_folder(profile, tmp_path: Path, run) -> None:
+def test_uploads_fill_the_cache_folder(profile, tmp_path: Path, run) -> None:
     from helpers import write_png
 
     assert run("upload", "--no-copy", str(write_png(tmp_path / "a.png"))).returncode == 0
-    assert str(cache_dir()).startswith(os.environ["B2IMG_DATA_DIR"])
+    assert cache_dir() == Path(os.environ["XDG_CACHE_HOME"]) / "b2img" / "botocore"
     assert len(list(cache_dir().glob("*.marshal"))) >= 3  # the S3 model, its rules, endpoints
+    moved = tmp_path / "elsewhere"
+    again = run(
+        "upload", "--no-copy", str(write_png(tmp_path / "b.png", color=(1, 2, 3, 4))),
+        env={"B2IMG_CACHE_DIR": str(moved)},
+    )  # fmt: skip
+    assert again.returncode == 0
+    assert len(list((moved / "botocore").glob("*.marshal"))) >= 3
+    listed = run("config", "paths").stdout.splitlines()
+    assert listed[2] == f"cache\t{Path(os.environ['XDG_CACHE_HOME']) / 'b2img'}"

@@ -2,7 +2,7 @@
 
 Creating an S3 client makes botocore parse about 2 MB of JSON (the S3 model, its endpoint
 rules, the endpoint list), with every object built as an OrderedDict: some 100 ms of each cold
-upload. This loader parses those files the first time and keeps the result in b2img's data
+upload. This loader parses those files the first time and keeps the result in b2img's cache
 folder; later runs read it back several times faster. A cache entry names the file, its size
 and modification time and the Python version, so an upgraded botocore (or Python) is parsed
 afresh, and a damaged entry is ignored.
@@ -29,7 +29,7 @@ EXTENSIONS = (".json", ".json.gz")  # botocore's order: a plain file wins over a
 
 
 def cache_dir() -> Path:
-    return paths.data_dir() / "cache" / "botocore"
+    return paths.cache_dir() / "botocore"
 
 
 class CachedJSONFileLoader(JSONFileLoader):
@@ -59,7 +59,7 @@ class CachedJSONFileLoader(JSONFileLoader):
 def _read(entry: Path, stamp: tuple[Any, ...]) -> Any:
     try:
         raw = entry.read_bytes()
-        # Only b2img writes here, in the user's private (0700) data folder.
+        # Only b2img writes here, in the user's private (0700) cache folder.
         found_stamp, data = marshal.loads(raw)  # noqa: S302 - b2img's own cache, see above
     except (OSError, EOFError, ValueError, TypeError):
         return None

@@ -8,7 +8,7 @@ from b2img import paths
 from b2img.errors import B2ImgError, ConfigError
 
 from . import output
-from .common import load_config, sub_app
+from .common import JsonOption, load_config, sub_app
 
 app = sub_app("Show where the config file is and check it.")
 
@@ -17,6 +17,19 @@ app = sub_app("Show where the config file is and check it.")
 def path() -> None:
     """Print the config file's path (it may not exist yet)."""
     output.payload(str(paths.config_path()))
+
+
+@app.command("paths")
+def all_paths(json_out: JsonOption = False) -> None:
+    """Print every place b2img keeps files: the config, the history, the cache."""
+    from b2img.history import db_path
+
+    found = {"config": paths.config_path(), "history": db_path(), "cache": paths.cache_dir()}
+    if json_out:
+        output.emit_json({"version": output.JSON_VERSION, **{k: str(v) for k, v in found.items()}})
+        return
+    for name, where in found.items():
+        output.payload(f"{name}\t{where}")
 
 
 @app.command("check")

@@ -9,13 +9,17 @@ error, a server that is down or not b2img), returns None and the full command ru
 reports errors in its usual way, and what the server did upload is answered from the history.
 """
 
-import http.client
-import json
+from __future__ import annotations  # no typer command here: annotations stay unevaluated
+
 import os
 import sys
-from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Only `os` and `sys` are imported before the environment says there is a server to talk to:
+# every other command passes through here on its way to the full CLI.
 
 SERVER_ENV = "B2IMG_SERVER"
 TOKEN_ENV = "B2IMG_SERVER_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -53,6 +57,8 @@ def upload(argv: list[str]) -> int | None:
 
 
 def _parse(args: list[str]) -> tuple[list[Path], str | None, str | None, bool] | None:
+    from pathlib import Path
+
     files: list[Path] = []
     profile: str | None = None
     link_format: str | None = None
@@ -106,6 +112,8 @@ def _profile_and_format(chosen: str | None, link_format: str | None) -> tuple[st
 
 
 def _send(files: list[Path], profile: str) -> list[dict[str, Any]] | None:
+    import json
+
     answers, _ = exchange(files, profile)
     if answers is None:
         return None
@@ -152,6 +160,10 @@ def exchange(files: list[Path], profile: str) -> Exchange:
 
 
 def _exchange(files: list[Path], profile: str) -> Exchange:
+    import http.client
+    import json
+    from urllib.parse import quote, urlsplit
+
     parts = urlsplit(os.environ.get(SERVER_ENV, ""))
     if parts.scheme != "http" or not parts.hostname:
         return None, "url"
