@@ -64,3 +64,13 @@ def test_uploads_fill_the_cache_folder(profile, tmp_path: Path, run) -> None:
     assert len(list((moved / "botocore").glob("*.marshal"))) >= 3
     listed = run("config", "paths").stdout.splitlines()
     assert listed[2] == f"cache\t{Path(os.environ['XDG_CACHE_HOME']) / 'b2img'}"
+
+
+def test_the_s3_loader_knows_s3_without_listing_every_service() -> None:
+    from b2img.backends.modelcache import S3Loader
+
+    loader = S3Loader()
+    assert loader.list_available_services("service-2") == ["s3"]
+    assert loader.list_available_services("no-such-type-1") == []
+    model = loader.load_service_model("s3", "service-2")
+    assert model["metadata"]["serviceId"] == "S3"

@@ -66,7 +66,6 @@ def derive_region(endpoint: str, region: str = "") -> str:
 def _isolated_session() -> Any:
     """A botocore session that reads no AWS profile, config file or credentials file, and loads
     its models through b2img's cache."""
-    import botocore.loaders
     import botocore.session
 
     session = botocore.session.Session(
@@ -76,10 +75,9 @@ def _isolated_session() -> Any:
             "credentials_file": (None, None, os.devnull, None),
         }
     )
-    from b2img.backends.modelcache import CachedJSONFileLoader
+    from b2img.backends.modelcache import S3Loader
 
-    loader = botocore.loaders.Loader(file_loader=CachedJSONFileLoader())
-    session.register_component("data_loader", loader)
+    session.register_component("data_loader", S3Loader())
     return session
 
 
