@@ -21,7 +21,13 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from b2img import paths
-from b2img.backends.base import Payload, StoredObject, Uploader, network_timeout
+from b2img.backends.base import (
+    Payload,
+    StoredObject,
+    Uploader,
+    network_reason,
+    network_timeout,
+)
 from b2img.config import Config, LocalSettings, Profile, S3Settings, SmmsSettings
 from b2img.errors import AuthError, B2ImgError, ConfigError, ExitCode
 from b2img.links import object_url
@@ -209,7 +215,7 @@ class _Doctor:
                 "reach",
                 TITLES["reach"],
                 "fail",
-                f"cannot reach {parts.netloc} ({_reason(exc)})",
+                f"cannot reach {parts.netloc} ({network_reason(exc)})",
                 f"check the endpoint URL ({self.show}) and your network connection",
             )
             raise _Stop from None
@@ -273,7 +279,7 @@ class _Doctor:
         try:
             answer = self.http(url)
         except OSError as exc:
-            detail = f"cannot reach {url} ({_reason(exc)})"
+            detail = f"cannot reach {url} ({network_reason(exc)})"
             return Check("link", title, "fail", detail, self._link_fix(0)), None
         if answer.status != 200:
             detail = f"{url} answered HTTP {answer.status}"
@@ -340,7 +346,7 @@ class _Doctor:
         try:
             answer = self.http(direct)
         except OSError as exc:
-            return Check("private", title, "fail", f"cannot reach {direct} ({_reason(exc)})")
+            return Check("private", title, "fail", f"cannot reach {direct} ({network_reason(exc)})")
         if answer.status == 200:
             return Check(
                 "private",
@@ -394,8 +400,3 @@ def _clipboard_check(probe: Callable[[], tuple[bool | None, str]]) -> Check:
     return Check(
         "clipboard", title, "fail", detail, "install wl-clipboard (Wayland) or xclip (X11)", 4
     )
-
-
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-    return str(reason or type(exc).__name__)

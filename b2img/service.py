@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -164,6 +163,7 @@ def _upload_one(item: Pending, plan: UploadPlan, batch: _Batch) -> Outcome:
         if batch.fatal:
             raise batch.fatal[0]
     claimed = ""
+    sent_ok = False
     try:
         backend = lazy.get()
         if profile.assigns_keys:
@@ -180,13 +180,14 @@ def _upload_one(item: Pending, plan: UploadPlan, batch: _Batch) -> Outcome:
             stored = backend.put(payload, progress=sent)
             version, delete_token, url = stored.version_id, stored.delete_token, stored.url
             final_key = stored.key if profile.assigns_keys else final_key
+        sent_ok = True
     except (AuthError, ConfigError) as exc:
         with batch.lock:
             batch.fatal.append(exc)
         raise
     finally:
         if claimed:  # stored, or given back when the upload failed
-            batch.ledger.release(claimed, stored=sys.exc_info()[0] is None)
+            batch.ledger.release(claimed, stored=sent_ok)
     outcome = _uploaded(
         plan,
         source,
@@ -346,9 +347,7 @@ def key_for(target: str, profile: Profile, history: History | None) -> tuple[str
     if history is not None:
         known = history.find_url(profile=profile.name, url=target)
         if known is None and not target.startswith(("http://", "https://", "/")):
-            known = history.find_key(
-                profile=profile.name, bucket=profile.destination, key=target.lstrip("/")
-            )
+            known = history.find_key(profile=profile.name, bucket=profile.destination, key=target)
         if known is not None:
             return known.key, known
     if profile.assigns_keys and target.startswith(("http://", "https://")):

@@ -365,3 +365,9 @@ def test_config_check_covers_every_backend(monkeypatch: pytest.MonkeyPatch) -> N
     result = runner.invoke(app, ["config", "check"])
     assert result.exit_code == 0
     assert "✓ pics: ok (token from environment variable SMMS_T)" in result.stdout
+
+
+def test_add_with_an_empty_cache_control_sends_none() -> None:
+    result = runner.invoke(app, [*ADD, "--cache-control", ""])
+    assert result.exit_code == 0, result.output
+    assert stored()["profiles"]["blog"]["cache_control"] == ""

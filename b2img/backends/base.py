@@ -94,3 +94,9 @@ def network_timeout() -> float:
             hint=f"e.g. {TIMEOUT_ENV}=30, or unset it for the default ({READ_TIMEOUT:.0f})",
         )
     return value
+
+
+def network_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words (urllib's reason, the OS's message, or the type)."""
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+    return str(reason or type(exc).__name__)

@@ -32,6 +32,7 @@ from b2img.backends.base import (
     Payload,
     RemoteObject,
     StoredObject,
+    network_reason,
     network_timeout,
 )
 from b2img.config import SmmsSettings
@@ -186,7 +187,7 @@ class SmmsUploader:
                     time.sleep(RETRY_DELAY * 2 ** (attempt - 1))
                     continue
                 raise UploadError(
-                    f"cannot reach {self._host} while {action} ({_reason(exc)})",
+                    f"cannot reach {self._host} while {action} ({network_reason(exc)})",
                     hint="check api_base and your network connection",
                 ) from None
             if status in _RETRY_STATUS and attempt < MAX_ATTEMPTS:
@@ -252,8 +253,3 @@ def _encoded(url: str) -> str:
 def _key_of(url: str, path: str) -> str:
     """What the history files an SM.MS upload under: its path on the image host."""
     return (path or unquote(urlsplit(url).path)).lstrip("/")
-
-
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None)
-    return str(reason or type(exc).__name__)

@@ -114,7 +114,10 @@ def _profile_and_format(chosen: str | None, link_format: str | None) -> tuple[st
 def _send(files: list[Path], profile: str) -> list[dict[str, Any]] | None:
     import json
 
-    answers, _ = exchange(files, profile)
+    try:
+        answers, _ = exchange(files, profile)
+    except OSError:  # the server went away part-way: the full command says what happened
+        return None
     if answers is None:
         return None
     items = []

@@ -222,7 +222,7 @@ def profile_table(
             param_hint="--" + foreign[0].replace("_", "-"),
         )
     table: dict[str, Any] = {"backend": backend}
-    table |= {k: given[k] for k in own if given.get(k) not in (None, "")}
+    table |= {k: given[k] for k in own if given.get(k) is not None}  # "" is a choice too
     if backend == "s3":
         table.setdefault("cache_control", DEFAULT_CACHE_CONTROL)
         for key in ("endpoint", "bucket", "access_key_id"):
@@ -239,9 +239,8 @@ def profile_table(
                 )
         return table | {"link_format": common["link_format"]}
     if backend == "local":
-        for key, option in (("directory", "--directory"),):
-            if not table.get(key):
-                raise typer.BadParameter("the local backend needs it", param_hint=option)
+        if not table.get("directory"):
+            raise typer.BadParameter("the local backend needs it", param_hint="--directory")
         if not common["url_prefix"]:
             raise typer.BadParameter(
                 "the local backend needs it, e.g. --url-prefix / (a site's static folder)",
