@@ -1,0 +1,222 @@
+"""HEAD, PUT and listings as single signed requests: what they address, sign and decode, and that
+the model-driven botocore client is only built when an operation needs it — once."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SECRET_ENV, Bucket
+from helpers import month, write_png
+
+from b2img.backends.base import Payload
+from b2img.backends.s3 import PART_SIZE, S3Uploader, _isolated_session
+from b2img.backends.s3wire import Credentials, S3Wire, addressable
+from b2img.config import S3Settings
+from b2img.credentials import SecretRef
+
+KEYS = ["2026/12/a b+c~d.png", "图片/截图 1.png", "x/100%.png", "n/a=b&c;d,e.png", "top.png"]
+
+
+def settings(**changes: Any) -> S3Settings:
+    values: dict[str, Any] = {
+        "endpoint": "https://s3.us-west-004.backblazeb2.com",
+        "region": "",
+        "bucket": "my-bucket",
+        "access_key_id": "004a0001",
+        "secret_access_key": SecretRef("literal", "not-a-real-secret"),
+        "path_style": False,
+    }
+    values.update(changes)
+    return S3Settings(**values)
+
+
+class Sent(Exception):
+    """Raised by the event hook below: the request botocore was about to send."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__(request.url)
+        self.request = request
+
+
+def botocore_url(store: S3Settings, key: str) -> str:
+    """The URL botocore's client would PUT ``key`` to (captured just before sending)."""
+    from botocore.config import Config
+
+    client = _isolated_session().create_client(
+        "s3",
+        endpoint_url=store.endpoint,
+        aws_access_key_id=store.access_key_id,
+        aws_secret_access_key="not-a-real-secret",
+        config=Config(
+            region_name="us-west-004",
+            s3={"addressing_style": "path" if store.path_style else "virtual"},
+            request_checksum_calculation="when_required",
+        ),
+    )
+
+    def capture(request: Any, **kwargs: Any) -> None:
+        raise Sent(request)
+
+    client.meta.events.register("before-send.s3.PutObject", capture)
+    with pytest.raises(Sent) as sent:
+        client.put_object(Bucket=store.bucket, Key=key, Body=b"x")
+    return str(sent.value.request.url)
+
+
+def wire(store: S3Settings) -> S3Wire:
+    return S3Wire(
+        store,
+        secret="not-a-real-secret",
+        region="us-west-004",
+        connect_timeout=1,
+        read_timeout=1,
+        max_connections=1,
+        max_attempts=1,
+    )
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        settings(),
+        settings(path_style=True),
+        settings(endpoint="http://127.0.0.1:9000", path_style=True, bucket="Odd.Name_1"),
+        settings(endpoint="https://s3.eu-central-003.backblazeb2.com:443/"),
+    ],
+    ids=["virtual", "path", "path-ip-odd-bucket", "port-and-slash"],
+)
+@pytest.mark.parametrize("key", KEYS)
+def test_requests_go_where_botocore_would_send_them(store: S3Settings, key: str) -> None:
+    assert addressable(store)
+    assert wire(store).url(key) == botocore_url(store, key)
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        settings(endpoint="https://example.com/s3"),  # a path: botocore prefixes it
+        settings(endpoint="http://127.0.0.1:9000"),  # virtual hosts on an IP address
+        settings(bucket="dotted.bucket.name"),  # not a plain DNS label
+        settings(bucket="Upper"),
+        settings(endpoint="ftp://example.com"),
+    ],
+)
+def test_anything_else_is_left_to_the_client(store: S3Settings) -> None:
+    assert not addressable(store)
+
+
+def test_credentials_never_show_the_secret() -> None:
+    assert "s3cr3t" not in repr(Credentials("AKID", "s3cr3t"))
+    assert "AKID" in repr(Credentials("AKID", "s3cr3t"))
+
+
+def test_listing_decodes_keys_and_stays_in_the_folder(bucket: Bucket) -> None:
+    client = bucket.server.client()
+    names = ["f/a b.png", "f/c+d.png", "f/图.png", "f/100%.png", "f/sub/deeper.png", "g/x.png"]
+    for name in names:
+        client.put_object(Bucket=bucket.name, Key=name, Body=b"x")
+    store = settings(
+        endpoint=bucket.server.endpoint,
+        bucket=bucket.name,
+        region="us-west-004",
+        access_key_id=bucket.server.access_key,
+        path_style=True,
+    )
+    uploader = S3Uploader(store, secret=bucket.server.secret_key, profile="blog")
+    assert uploader.list_folder("f") == {"f/a b.png", "f/c+d.png", "f/图.png", "f/100%.png"}
+    assert uploader.list_folder("") == set()
+    assert uploader.list_folder("empty") == set()
+
+
+def test_a_refused_signature_is_an_auth_error_naming_no_secret(bucket: Bucket) -> None:
+    from b2img.errors import AuthError
+
+    store = settings(
+        endpoint=bucket.server.endpoint,
+        bucket=bucket.name,
+        region="us-west-004",
+        access_key_id=bucket.server.access_key,
+        path_style=True,
+    )
+    uploader = S3Uploader(store, secret="wrong-secret-value", profile="blog")
+    payload = Payload(
+        key="k.png", label="k.png", content_type="image/png", size=1, sha256="0", data=b"x"
+    )
+    with pytest.raises(AuthError) as refused:
+        uploader.put(payload)
+    assert "SignatureDoesNotMatch" in str(refused.value)
+    assert "wrong-secret-value" not in str(refused.value) + (refused.value.hint or "")
+    assert bucket.list_keys() == []
+
+
+PROBE = """
+import sys
+from b2img.cli import main
+sys.argv = ["b2img", *{args!r}]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+print("client built:", "botocore.client" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_a_small_upload_builds_no_client(profile: Bucket, tmp_path: Path) -> None:
+    images = [write_png(tmp_path / f"{i}.png", color=(i, 2, 3, 4)) for i in range(4)]
+    args = ["upload", "--no-copy", "-f", "url", *map(str, images)]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "client built: False"
+    for image in images:
+        assert profile.get(f"{month()}/{image.name}")["Data"] == image.read_bytes()
+
+
+def test_a_large_upload_and_a_delete_build_one_client(
+    bucket: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.session
+
+    made: list[str] = []
+    create = botocore.session.Session.create_client
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(args[0] if args else kwargs["service_name"])
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+    monkeypatch.setenv(SECRET_ENV, bucket.server.secret_key)
+    store = settings(
+        endpoint=bucket.server.endpoint,
+        bucket=bucket.name,
+        region="us-west-004",
+        access_key_id=bucket.server.access_key,
+        path_style=True,
+    )
+    uploader = S3Uploader(store, secret=bucket.server.secret_key, profile="blog")
+    big = tmp_path / "big.bin"
+    data = bytes(range(256)) * (PART_SIZE // 256 + 4096)  # a little over one part
+    big.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    for key in ("one.bin", "two.bin"):
+        uploader.put(
+            Payload(
+                key=key,
+                label=key,
+                content_type="application/octet-stream",
+                size=len(data),
+                sha256=digest,
+                path=big,
+            )
+        )
+    assert uploader.head("one.bin") is not None
+    assert uploader.delete("one.bin") == 1
+    assert made == ["s3"]
+    assert bucket.get("two.bin")["Data"] == data
+    assert bucket.list_keys() == ["two.bin"]
