@@ -1,13 +1,11 @@
 """The Typer application: every command, and the one boundary where errors become exit codes."""
 
-import os
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from b2img import __version__
-from b2img.errors import B2ImgError, ExitCode
 
 from . import (
     config_cmd,
@@ -31,26 +29,12 @@ class BoundaryGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except B2ImgError as exc:
-            output.error(exc)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            output.note("Interrupted.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
             if type(exc).__module__.startswith("typer"):
                 raise  # usage errors and exits: typer reports them itself
-            if os.environ.get("B2IMG_DEBUG"):
-                import traceback
-
-                traceback.print_exc()
-            output.error(
-                B2ImgError(
-                    f"unexpected {type(exc).__name__}",
-                    hint="run again with B2IMG_DEBUG=1 to see the traceback, and report it",
-                )
-            )
-            raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+            raise typer.Exit(output.failure(exc)) from None
+        except KeyboardInterrupt as exc:
+            raise typer.Exit(output.failure(exc)) from None
 
 
 def _version(value: bool) -> None:

@@ -1,16 +1,16 @@
 """Options shared by several commands, and the config loading every command does the same way."""
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from b2img.errors import B2ImgError, ExitCode
 
-if TYPE_CHECKING:
-    from b2img.config import Config
-
 from . import output
+from .uploading import load_config
+
+__all__ = ["JsonOption", "ProfileOption", "confirm", "load_config", "sub_app"]
 
 ProfileOption = Annotated[
     str | None,
@@ -44,14 +44,3 @@ def confirm(question: str, *, yes_command: str) -> None:
     if not typer.confirm(question, default=False, err=True):
         output.note("Nothing was changed.")
         raise typer.Exit(int(ExitCode.UNEXPECTED))
-
-
-def load_config() -> "Config":
-    """Load the config and show its warnings (e.g. a readable file holding a secret)."""
-    from b2img import config as config_mod
-    from b2img import paths
-
-    config = config_mod.load(paths.config_path())
-    for warning in config.warnings:
-        output.warn(warning)
-    return config

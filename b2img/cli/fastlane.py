@@ -1,12 +1,19 @@
-"""The fast lane: a plain `b2img upload FILE…` handed to a running b2img server, before typer,
-the config validation or any upload machinery is imported.
+"""The fast lane: a plain `b2img upload FILE…` run without typer, and handed to a running b2img
+server before even the config validation or any upload machinery is imported.
 
-An editor runs b2img once per pasted image, so start-up is most of what the user waits for. With
-``B2IMG_SERVER`` set, an invocation that uses only files, ``--format``, ``--profile`` and
-``--copy/--no-copy`` is sent to the server with the standard library alone, and printed as the
-full command would print it. Anything else, or any answer that is not a complete success (an
-error, a server that is down or not b2img), returns None and the full command runs instead; it
-reports errors in its usual way, and what the server did upload is answered from the history.
+An editor runs b2img once per pasted image, so start-up is most of what the user waits for. An
+invocation that uses only existing files, ``--format``, ``--profile``, ``--copy/--no-copy``,
+``--json`` and ``--jobs`` is run here:
+
+- with ``B2IMG_SERVER`` set (and no ``--json``), the files are sent to the server with the
+  standard library alone and printed as the full command would print them; any answer that is
+  not a complete success (an error, a server that is down or not b2img) moves on to
+- the direct lane: the upload command's own code (``uploading.upload_files``) behind the same
+  error boundary as the typer application, without loading typer. It reports errors in its
+  usual way, and what the server did upload is answered from the history.
+
+Anything else (another option, a missing file, a usage error such as an unknown --format)
+returns None, and the typer application runs the command and reports it.
 """
 
 from __future__ import annotations  # no typer command here: annotations stay unevaluated
@@ -27,15 +34,64 @@ CONNECT_TIMEOUT = 0.5
 UPLOAD_TIMEOUT = 300.0
 
 
+class Plain:
+    """A plain upload invocation: the files and the few options the fast lane understands."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.profile: str | None = None
+        self.link_format: str | None = None
+        self.copy = True
+        self.json = False
+        self.jobs = 8  # the upload command's default
+
+
 def upload(argv: list[str]) -> int | None:
     """Handle ``argv`` in the fast lane and return the exit status, or None to run the full
     command."""
-    if not os.environ.get(SERVER_ENV) or argv[:1] != ["upload"]:
+    if argv[:1] != ["upload"]:
         return None
-    parsed = _parse(argv[1:])
-    if parsed is None:
+    plain = _parse(argv[1:])
+    if plain is None:
         return None
-    files, chosen, link_format, copy = parsed
+    if os.environ.get(SERVER_ENV) and not plain.json:
+        code = _hand_over(plain.files, plain.profile, plain.link_format, plain.copy)
+        if code is not None:
+            return code
+    return _direct(plain)
+
+
+def _direct(plain: Plain) -> int | None:
+    """The upload command's own code, behind the typer application's error boundary."""
+    from . import output
+    from .uploading import RunOptions, UsageProblem, upload_files
+
+    options = RunOptions(
+        profile=plain.profile or os.environ.get("B2IMG_PROFILE") or None,
+        link_format=plain.link_format,
+        json_out=plain.json,
+        jobs=plain.jobs,
+        dry_run=False,
+        copy=plain.copy,
+        picgo=False,
+    )
+    try:
+        return upload_files(options, plain.files)
+    except UsageProblem:
+        return None  # raised before anything is done: typer reports it as a usage error
+    except BrokenPipeError:
+        from pathlib import Path
+
+        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - nothing reaches the reader
+        return 1
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the CLI's one boundary
+        return output.failure(exc)
+
+
+def _hand_over(
+    files: list[Path], chosen: str | None, link_format: str | None, copy: bool
+) -> int | None:
+    """Send the files to the b2img server; None unless every one was uploaded."""
     try:
         profile, fmt = _profile_and_format(chosen, link_format)
     except Exception:  # noqa: BLE001 - any doubt about the config: the full command explains it
@@ -56,41 +112,41 @@ def upload(argv: list[str]) -> int | None:
     return 0
 
 
-def _parse(args: list[str]) -> tuple[list[Path], str | None, str | None, bool] | None:
+def _parse(args: list[str]) -> Plain | None:
     from pathlib import Path
 
-    files: list[Path] = []
-    profile: str | None = None
-    link_format: str | None = None
-    copy = True
+    plain = Plain()
     rest = iter(args)
     options_done = False
     for arg in rest:
+        name, equals, attached = arg.partition("=")
         if options_done or not arg.startswith("-") or arg == "-":
-            files.append(Path(arg))
+            plain.files.append(Path(arg))
         elif arg == "--":
             options_done = True
         elif arg in ("--no-copy", "--copy"):
-            copy = arg == "--copy"
-        elif arg in ("-f", "--format", "-p", "--profile"):
-            value = next(rest, None)
+            plain.copy = arg == "--copy"
+        elif arg == "--json":
+            plain.json = True
+        elif name in ("-f", "--format", "-p", "--profile", "-j", "--jobs") and (
+            not equals or name.startswith("--")
+        ):
+            value = attached if equals else next(rest, None)
             if value is None:
                 return None
-            if arg in ("-f", "--format"):
-                link_format = value
+            if name in ("-f", "--format"):
+                plain.link_format = value
+            elif name in ("-p", "--profile"):
+                plain.profile = value
+            elif value.isdecimal() and 1 <= int(value) <= 64:
+                plain.jobs = int(value)
             else:
-                profile = value
-        elif arg.startswith(("--format=", "--profile=")):
-            name, _, value = arg.partition("=")
-            if name == "--format":
-                link_format = value
-            else:
-                profile = value
+                return None  # typer explains the range
         else:
             return None  # an option only the full command knows
-    if not files or not all(path.is_file() for path in files):
+    if not plain.files or not all(path.is_file() for path in plain.files):
         return None
-    return files, profile, link_format, copy
+    return plain
 
 
 def _profile_and_format(chosen: str | None, link_format: str | None) -> tuple[str | None, Any]:

@@ -7,9 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-import typer
-
-from b2img.errors import B2ImgError
+from b2img.errors import B2ImgError, ExitCode
 
 JSON_VERSION = 1
 T = TypeVar("T")
@@ -37,21 +35,56 @@ def emit_json(document: dict[str, Any]) -> None:
     payload(json.dumps(document, ensure_ascii=False, indent=2))
 
 
+# SGR codes as typer/click write them (colour first, then bold); written only to a terminal.
+_COLORS = {"red": "31", "yellow": "33"}
+
+
+def _label(text: str, color: str = "") -> str:
+    if not _color():
+        return text
+    codes = f"\x1b[{_COLORS[color]}m" if color else ""
+    return f"{codes}\x1b[1m{text}\x1b[0m"
+
+
+def _line(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 def note(message: str) -> None:
-    typer.echo(message, err=True, color=_color())
+    _line(message)
 
 
 def warn(message: str) -> None:
-    label = typer.style("Warning:", fg="yellow", bold=True)
-    typer.echo(f"{label} {message}", err=True, color=_color())
+    _line(f"{_label('Warning:', 'yellow')} {message}")
 
 
 def error(exc: B2ImgError, *, hint: bool = True, subject: str = "") -> None:
     """``Error: <message> [where]``, prefixed with ``subject`` unless the message names it."""
-    label = typer.style("Error:", fg="red", bold=True)
-    typer.echo(f"{label} {about(exc, subject)}", err=True, color=_color())
+    _line(f"{_label('Error:', 'red')} {about(exc, subject)}")
     if hint and exc.hint:
         show_hint(exc.hint)
+
+
+def failure(exc: BaseException) -> int:
+    """Report an exception that reached the CLI's boundary; return the exit code for it."""
+    if isinstance(exc, B2ImgError):
+        error(exc)
+        return int(exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt):
+        note("Interrupted.")
+        return int(ExitCode.INTERRUPTED)
+    if os.environ.get("B2IMG_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    error(
+        B2ImgError(
+            f"unexpected {type(exc).__name__}",
+            hint="run again with B2IMG_DEBUG=1 to see the traceback, and report it",
+        )
+    )
+    return int(ExitCode.UNEXPECTED)
 
 
 def about(exc: B2ImgError, subject: str) -> str:
@@ -61,7 +94,7 @@ def about(exc: B2ImgError, subject: str) -> str:
 
 
 def show_hint(text: str) -> None:
-    typer.echo(f"{typer.style('Hint:', bold=True)} {text}", err=True, color=_color())
+    _line(f"{_label('Hint:')} {text}")
 
 
 def error_json(exc: B2ImgError) -> dict[str, Any]:

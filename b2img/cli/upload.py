@@ -25,7 +25,9 @@ from .run import (
     QualityOption,
     RunOptions,
     run_upload,
+    usage_errors,
 )
+from .uploading import upload_files
 
 
 def upload(
@@ -64,14 +66,7 @@ def upload(
         )
     options = RunOptions.collect(locals())
     if files:
-        from b2img.service import Pending
-
-        paths = list(files)
-        run_upload(
-            "upload",
-            options,
-            lambda: [Pending.from_path(p, allow_svg=allow_svg, any_file=any_file) for p in paths],
-            paths,
-        )
+        chosen = files
+        usage_errors(lambda: upload_files(options, chosen))
     else:
         run_upload("upload", options, lambda: clipboard_items(None, options))
