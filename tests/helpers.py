@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,3 +50,37 @@ def write_png(path: Path, **kwargs: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(png_bytes(**kwargs))
     return path
+
+
+_PROBE = """
+import sys
+from b2img.cli import main
+sys.argv = ["b2img", *{args!r}]
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+watched = {watched!r}
+print("loaded:", " ".join(sorted(m for m in watched if m in sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def probe_cli(
+    args: Iterable[str], *, watched: Iterable[str], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run b2img's entry point in a fresh interpreter: the finished process (its stderr without
+    the probe's own line) and which of the ``watched`` modules it had loaded, space-separated."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=list(args), watched=set(watched))],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+        timeout=120,
+    )
+    *rest, last = done.stderr.splitlines() or [""]
+    assert last.startswith("loaded:"), done.stderr
+    done.stderr = "".join(line + "\n" for line in rest)
+    return done, last.removeprefix("loaded:").strip()

@@ -5,54 +5,26 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import SECRET_ENV, Bucket
-from helpers import month, write_config, write_png
+from helpers import month, probe_cli, write_config, write_png
 
-PROBE = """
-import sys
-from b2img.cli import main
-sys.argv = ["b2img", *{args!r}]
-code = 0
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-heavy = {{"typer", "rich", "PIL", "botocore.client", "botocore.session"}}
-print("loaded:", " ".join(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
-sys.exit(code)
-"""
+HEAVY = ("typer", "rich", "PIL", "botocore.client", "botocore.session")
 
 
-def probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=list(args))],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=60,
-    )
-
-
-def loaded(done: subprocess.CompletedProcess[str]) -> str:
-    """What the probe saw loaded (its last stderr line), and that line removed."""
-    *rest, last = done.stderr.splitlines()
-    done.stderr = "".join(line + "\n" for line in rest)
-    assert last.startswith("loaded:"), done.stderr
-    return last.removeprefix("loaded:").strip()
+def probe(*args: str, env: dict[str, str] | None = None):
+    """Run b2img; the process, and which of HEAVY it loaded."""
+    return probe_cli(args, watched=HEAVY, env=env)
 
 
 def test_a_plain_upload_loads_no_typer_rich_or_botocore_client(
     profile: Bucket, tmp_path: Path
 ) -> None:
     images = [write_png(tmp_path / f"d{i}.png", color=(i, 1, 2, 3)) for i in range(3)]
-    done = probe("upload", "--no-copy", "--jobs=2", "-f", "url", *map(str, images))
-    assert loaded(done) == ""
+    done, loaded = probe("upload", "--no-copy", "--jobs=2", "-f", "url", *map(str, images))
+    assert loaded == ""
     assert done.returncode == 0, done.stderr
     keys = [f"{month()}/{image.name}" for image in images]
     assert done.stdout == "".join(f"{profile.prefix}/{key}\n" for key in keys)
@@ -66,8 +38,8 @@ def test_options_it_does_not_know_go_to_the_typer_application(
     profile: Bucket, tmp_path: Path
 ) -> None:
     image = write_png(tmp_path / "a.png")
-    done = probe("upload", "--no-copy", "--dry-run", str(image))
-    assert "typer" in loaded(done)
+    done, loaded = probe("upload", "--no-copy", "--dry-run", str(image))
+    assert "typer" in loaded
     assert done.returncode == 0, done.stderr
     assert "would upload" in done.stderr
     assert profile.list_keys() == []
@@ -83,8 +55,7 @@ def test_options_it_does_not_know_go_to_the_typer_application(
 )
 def test_usage_errors_are_reported_by_typer(profile: Bucket, tmp_path: Path, args) -> None:
     image = write_png(tmp_path / "a.png")
-    done = probe("upload", "--no-copy", *args, str(image))
-    loaded(done)
+    done, _ = probe("upload", "--no-copy", *args, str(image))
     assert done.returncode == 2
     assert "Usage: b2img upload" in done.stderr or "Usage: -c upload" in done.stderr
     assert "Invalid value" in done.stderr
@@ -98,10 +69,10 @@ def typer_path(*args: str) -> list[str]:
 
 
 def both(*args: str, env: dict[str, str] | None = None):
-    lane = probe("upload", *args, env=env)
-    assert "typer" not in loaded(lane)
-    full = probe(*typer_path(*args), env=env)
-    assert "typer" in loaded(full)
+    lane, loaded = probe("upload", *args, env=env)
+    assert "typer" not in loaded
+    full, loaded = probe(*typer_path(*args), env=env)
+    assert "typer" in loaded
     return lane, full
 
 
@@ -146,7 +117,9 @@ def test_a_profile_chosen_by_the_environment(bucket: Bucket, tmp_path: Path, mon
         default="other",
     )
     image = write_png(tmp_path / "e.png")
-    done = probe("upload", "--no-copy", "-f", "{key}", str(image), env={"B2IMG_PROFILE": "blog"})
-    assert loaded(done) == ""
+    done, loaded = probe(
+        "upload", "--no-copy", "-f", "{key}", str(image), env={"B2IMG_PROFILE": "blog"}
+    )
+    assert loaded == ""
     assert done.stdout == f"{month()}/e.png\n", done.stderr
     assert bucket.list_keys() == [f"{month()}/e.png"]

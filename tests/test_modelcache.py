@@ -49,18 +49,23 @@ def test_an_unwritable_cache_only_costs_parsing(tmp_path: Path) -> None:
     assert CachedJSONFileLoader(blocker / "cache").load_file(str(tmp_path / "m")) == [1, 2]
 
 
-def test_uploads_fill_the_cache_folder(profile, tmp_path: Path, run) -> None:
+def test_the_client_fills_the_cache_folder_and_small_uploads_need_neither(
+    profile, tmp_path: Path, run
+) -> None:
     from helpers import write_png
 
-    assert run("upload", "--no-copy", str(write_png(tmp_path / "a.png"))).returncode == 0
+    done = run("upload", "--no-copy", "-f", "url", str(write_png(tmp_path / "a.png")))
+    assert done.returncode == 0, done.stderr
+    assert not cache_dir().exists()  # HEAD and PUT went out without botocore's client
     assert cache_dir() == Path(os.environ["XDG_CACHE_HOME"]) / "b2img" / "botocore"
+    deleted = run("delete", "--yes", done.stdout.strip())  # deleting builds the client
+    assert deleted.returncode == 0, deleted.stderr
     assert len(list(cache_dir().glob("*.marshal"))) >= 3  # the S3 model, its rules, endpoints
+    assert profile.list_keys() == []
     moved = tmp_path / "elsewhere"
-    again = run(
-        "upload", "--no-copy", str(write_png(tmp_path / "b.png", color=(1, 2, 3, 4))),
-        env={"B2IMG_CACHE_DIR": str(moved)},
-    )  # fmt: skip
-    assert again.returncode == 0
+    again = run("upload", "--no-copy", "-f", "url", str(write_png(tmp_path / "b.png")))
+    gone = run("delete", "--yes", again.stdout.strip(), env={"B2IMG_CACHE_DIR": str(moved)})
+    assert gone.returncode == 0, gone.stderr
     assert len(list((moved / "botocore").glob("*.marshal"))) >= 3
     listed = run("config", "paths").stdout.splitlines()
     assert listed[2] == f"cache\t{Path(os.environ['XDG_CACHE_HOME']) / 'b2img'}"

@@ -4,14 +4,12 @@ the model-driven botocore client is only built when an operation needs it — on
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SECRET_ENV, Bucket
-from helpers import month, write_png
+from helpers import month, probe_cli, write_png
 
 from b2img.backends.base import Payload
 from b2img.backends.s3 import PART_SIZE, S3Uploader, _isolated_session
@@ -68,6 +66,17 @@ def botocore_url(store: S3Settings, key: str) -> str:
     return str(sent.value.request.url)
 
 
+def on_moto(bucket: Bucket) -> S3Settings:
+    """Settings for the test server's bucket (path style, as moto on 127.0.0.1 needs)."""
+    return settings(
+        endpoint=bucket.server.endpoint,
+        bucket=bucket.name,
+        region="us-west-004",
+        access_key_id=bucket.server.access_key,
+        path_style=True,
+    )
+
+
 def wire(store: S3Settings) -> S3Wire:
     return S3Wire(
         store,
@@ -120,13 +129,7 @@ def test_listing_decodes_keys_and_stays_in_the_folder(bucket: Bucket) -> None:
     names = ["f/a b.png", "f/c+d.png", "f/图.png", "f/100%.png", "f/sub/deeper.png", "g/x.png"]
     for name in names:
         client.put_object(Bucket=bucket.name, Key=name, Body=b"x")
-    store = settings(
-        endpoint=bucket.server.endpoint,
-        bucket=bucket.name,
-        region="us-west-004",
-        access_key_id=bucket.server.access_key,
-        path_style=True,
-    )
+    store = on_moto(bucket)
     uploader = S3Uploader(store, secret=bucket.server.secret_key, profile="blog")
     assert uploader.list_folder("f") == {"f/a b.png", "f/c+d.png", "f/图.png", "f/100%.png"}
     assert uploader.list_folder("") == set()
@@ -136,13 +139,7 @@ def test_listing_decodes_keys_and_stays_in_the_folder(bucket: Bucket) -> None:
 def test_a_refused_signature_is_an_auth_error_naming_no_secret(bucket: Bucket) -> None:
     from b2img.errors import AuthError
 
-    store = settings(
-        endpoint=bucket.server.endpoint,
-        bucket=bucket.name,
-        region="us-west-004",
-        access_key_id=bucket.server.access_key,
-        path_style=True,
-    )
+    store = on_moto(bucket)
     uploader = S3Uploader(store, secret="wrong-secret-value", profile="blog")
     payload = Payload(
         key="k.png", label="k.png", content_type="image/png", size=1, sha256="0", data=b"x"
@@ -154,26 +151,12 @@ def test_a_refused_signature_is_an_auth_error_naming_no_secret(bucket: Bucket) -
     assert bucket.list_keys() == []
 
 
-PROBE = """
-import sys
-from b2img.cli import main
-sys.argv = ["b2img", *{args!r}]
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
-print("client built:", "botocore.client" in sys.modules, file=sys.stderr)
-"""
-
-
 def test_a_small_upload_builds_no_client(profile: Bucket, tmp_path: Path) -> None:
     images = [write_png(tmp_path / f"{i}.png", color=(i, 2, 3, 4)) for i in range(4)]
     args = ["upload", "--no-copy", "-f", "url", *map(str, images)]
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True
-    )
+    done, loaded = probe_cli(args, watched=["botocore.client"])
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "client built: False"
+    assert loaded == ""  # no client was built
     for image in images:
         assert profile.get(f"{month()}/{image.name}")["Data"] == image.read_bytes()
 
@@ -192,13 +175,7 @@ def test_a_large_upload_and_a_delete_build_one_client(
 
     monkeypatch.setattr(botocore.session.Session, "create_client", counting)
     monkeypatch.setenv(SECRET_ENV, bucket.server.secret_key)
-    store = settings(
-        endpoint=bucket.server.endpoint,
-        bucket=bucket.name,
-        region="us-west-004",
-        access_key_id=bucket.server.access_key,
-        path_style=True,
-    )
+    store = on_moto(bucket)
     uploader = S3Uploader(store, secret=bucket.server.secret_key, profile="blog")
     big = tmp_path / "big.bin"
     data = bytes(range(256)) * (PART_SIZE // 256 + 4096)  # a little over one part
@@ -220,3 +197,75 @@ def test_a_large_upload_and_a_delete_build_one_client(
     assert made == ["s3"]
     assert bucket.get("two.bin")["Data"] == data
     assert bucket.list_keys() == ["two.bin"]
+
+
+@pytest.fixture(params=["wire", "client"])
+def make(request: pytest.FixtureRequest, bucket: Bucket) -> Any:
+    """Uploaders for the test bucket that send single requests themselves ("wire") or go
+    through botocore's client ("client", what profiles the wire cannot address use)."""
+
+    def made(secret: str = bucket.server.secret_key, **changes: Any) -> S3Uploader:
+        store = settings(**{**on_moto(bucket).__dict__, **changes})
+        uploader = S3Uploader(store, secret=secret, profile="blog")
+        if request.param == "client":
+            uploader._wire = None
+        return uploader
+
+    return made
+
+
+@pytest.fixture
+def uploader(make: Any) -> S3Uploader:
+    return make()  # type: ignore[no-any-return]
+
+
+def small(key: str, data: bytes, **extra: Any) -> Payload:
+    digest = hashlib.sha256(data).hexdigest()
+    return Payload(
+        key=key, label=key, content_type="image/png", size=len(data), sha256=digest, data=data,
+        **extra,
+    )  # fmt: skip
+
+
+def test_both_paths_store_and_report_the_same(
+    uploader: S3Uploader, bucket: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b2img.backends import s3wire
+
+    data = bytes(range(256)) * 6000  # over a megabyte: the wire waits for 100 Continue
+    stored = uploader.put(small("p/a b+c.png", data, content_disposition="attachment"))
+    got = bucket.get("p/a b+c.png")
+    assert got["Data"] == data
+    assert (got["ContentType"], got["ContentDisposition"]) == ("image/png", "attachment")
+    assert got["CacheControl"] == "public, max-age=31536000, immutable"
+    assert got["Metadata"] == {"sha256": hashlib.sha256(data).hexdigest()}
+    assert stored.etag == got["ETag"].strip('"') == hashlib.md5(data).hexdigest()
+    found = uploader.head("p/a b+c.png")
+    assert found is not None
+    assert (found.size, found.sha256, found.etag) == (
+        len(data),
+        got["Metadata"]["sha256"],
+        stored.etag,
+    )
+    assert uploader.head("p/missing.png") is None
+    for index in range(5):
+        uploader.put(small(f"p/{index}.png", b"%d" % index))
+    monkeypatch.setattr(s3wire, "LIST_PAGE_KEYS", 2)  # three pages: more than LIST_PAGES
+    assert uploader.list_folder("p") is None  # too large a folder: check key by key
+    monkeypatch.setattr(s3wire, "LIST_PAGE_KEYS", 4)  # two pages
+    assert uploader.list_folder("p") == {"p/a b+c.png", *(f"p/{i}.png" for i in range(5))}
+
+
+def test_both_paths_translate_refusals_alike(make: Any, bucket: Bucket) -> None:
+    from b2img.errors import AuthError, ConfigError
+
+    elsewhere = make(bucket="no-such-bucket-here")
+    with pytest.raises(ConfigError, match="bucket 'no-such-bucket-here' does not exist"):
+        elsewhere.put(small("k.png", b"x"))
+    refused = make(secret="wrong-secret-value")
+    with pytest.raises(AuthError) as head:
+        refused.head("k.png")
+    assert "(HTTP 403)" in str(head.value) and "wrong-secret-value" not in str(head.value)
+    with pytest.raises(AuthError, match="SignatureDoesNotMatch"):
+        refused.put(small("k.png", b"x"))
+    assert bucket.list_keys() == []

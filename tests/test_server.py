@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import Bucket, b2img_bin
 from displays import x_put, xvfb
-from helpers import png_bytes, write_config, write_png
+from helpers import png_bytes, probe_cli, write_config, write_png
 from s3server import free_port
 
 BY_NAME = "{fileName}.{extName}"  # keys that are just the file names
@@ -418,36 +418,18 @@ def test_server_routes_to_smms_and_local_profiles(
     assert profile.list_keys() == []
 
 
-FAST_PROBE = """
-import sys
-from b2img.cli import main
-sys.argv = ["b2img", *{args!r}]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-heavy = {{"typer", "botocore", "PIL", "rich"}}
-print("loaded:", " ".join(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
-sys.exit(code)
-"""
-
-
 def test_the_fast_lane_hands_off_without_loading_the_cli(served, tmp_path: Path) -> None:
-    import sys
-
     port, bucket, log = served
     image = write_png(tmp_path / "fast lane.png", color=(5, 6, 7, 8))
     args = ["upload", "--no-copy", "-p", "blog", "--format={key} {url}", str(image)]
-    done = subprocess.run(
-        [sys.executable, "-c", FAST_PROBE.format(args=args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "B2IMG_SERVER": f"http://127.0.0.1:{port}"},
-        check=False,
+    done, loaded = probe_cli(
+        args,
+        watched=["typer", "botocore", "PIL", "rich", "b2img.config"],
+        env={"B2IMG_SERVER": f"http://127.0.0.1:{port}"},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"fast lane.png {bucket.prefix}/fast%20lane.png\n"
-    assert done.stderr.strip().splitlines()[-1] == "loaded:"  # no typer, botocore, PIL, rich
+    assert loaded == ""  # not even the config validation
     assert bucket.get("fast lane.png")["Data"] == image.read_bytes()
     assert "POST /upload?profile=blog 200 1 file(s)" in log.read_text()
 

@@ -29,6 +29,7 @@ from b2img.backends.base import (
     StoredObject,
     network_timeout,
 )
+from b2img.backends import s3wire
 from b2img.backends.s3wire import Refused, S3Wire, addressable
 from b2img.config import S3Settings
 from b2img.errors import AuthError, B2ImgError, ConfigError, UploadError
@@ -202,7 +203,11 @@ class S3Uploader:
             return self._wire.list_page(prefix, token)
         more: dict[str, Any] = {"ContinuationToken": token} if token else {}
         answer = self._client.list_objects_v2(
-            Bucket=self._settings.bucket, Prefix=prefix, Delimiter="/", **more
+            Bucket=self._settings.bucket,
+            Prefix=prefix,
+            Delimiter="/",
+            MaxKeys=s3wire.LIST_PAGE_KEYS,
+            **more,
         )
         keys = [str(item["Key"]) for item in answer.get("Contents", [])]
         if not answer.get("IsTruncated"):

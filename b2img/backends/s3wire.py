@@ -43,6 +43,7 @@ RETRY_CODES = frozenset(
         "TooManyRequestsException",
     }
 )
+LIST_PAGE_KEYS = 1000  # keys per listing page (S3's own maximum)
 MAX_BACKOFF = 20.0  # seconds, as botocore's standard mode
 EXPECT_CONTINUE_FROM = 1024 * 1024  # larger bodies wait for the store's go-ahead before sending
 
@@ -208,7 +209,13 @@ class S3Wire:
     def list_page(self, prefix: str, token: str = "") -> tuple[list[str], str]:
         """One page of ListObjectsV2 directly under ``prefix`` (delimiter "/"): its keys, and
         the token of the next page ("" when this was the last)."""
-        query = {"list-type": "2", "prefix": prefix, "delimiter": "/", "encoding-type": "url"}
+        query = {
+            "list-type": "2",
+            "prefix": prefix,
+            "delimiter": "/",
+            "encoding-type": "url",
+            "max-keys": str(LIST_PAGE_KEYS),
+        }
         if token:
             query["continuation-token"] = token
         answer = self.send("GET", "", query=query)
