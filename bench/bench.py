@@ -579,6 +579,8 @@ def _safe(call: Callable[[Path], float], path: Path) -> float | None:
 
 
 def fmt_time(seconds: float) -> str:
+    if seconds < 0.1:  # server latencies: a tenth of a millisecond tells a target met or missed
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
