@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from b2img import __version__
+from b2img.backends import s3wire
 from b2img.backends.base import (
     ByteProgress,
     Payload,
@@ -29,7 +30,6 @@ from b2img.backends.base import (
     StoredObject,
     network_timeout,
 )
-from b2img.backends import s3wire
 from b2img.backends.s3wire import Refused, S3Wire, addressable
 from b2img.config import S3Settings
 from b2img.errors import AuthError, B2ImgError, ConfigError, UploadError
