@@ -52,7 +52,7 @@ def test_progress_and_colour_go_to_a_terminal_stderr_only(profile: Bucket, tmp_p
     assert proc.returncode == 4
     assert b"Uploading" in terminal
     assert b"\x1b[" in terminal  # coloured on a terminal
-    assert b"no such file" in terminal
+    assert missing.encode() + b": no such file" in terminal  # above the bar, never wrapped
     lines = stdout.decode().splitlines()
     assert len(lines) == 3
     assert all(line.startswith("http://127.0.0.1:") for line in lines)

@@ -46,7 +46,17 @@ def _label(text: str, color: str = "") -> str:
     return f"{codes}\x1b[1m{text}\x1b[0m"
 
 
+# The console of the progress bar being drawn, if any: lines then go above the bar, unwrapped
+# (a long path must stay one line when copied from the terminal).
+_live: Any = None
+
+
 def _line(text: str) -> None:
+    if _live is not None:
+        from rich.text import Text
+
+        _live.print(Text.from_ansi(text), soft_wrap=True)
+        return
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
@@ -135,7 +145,7 @@ class ProgressBar:
         self._lock = threading.Lock()  # bytes arrive from the transfer threads
 
     def __enter__(self) -> "ProgressBar":
-        global _held
+        global _held, _live
         if not sys.stderr.isatty() or self._total < 1:
             return self
         from rich.console import Console
@@ -153,14 +163,16 @@ class ProgressBar:
         )
         _held = [] if sys.stdout.isatty() else None
         self._bar.__enter__()
+        _live = console
         self._done = 0
         self._task = self._bar.add_task(self._label, total=self._total, detail=self._count())
         return self
 
     def __exit__(self, *exc: object) -> None:
-        global _held
+        global _held, _live
         if self._bar is None:
             return
+        _live = None
         self._bar.__exit__(*exc)
         held, _held = _held, None
         for line in held or ():
