@@ -55,7 +55,7 @@ def upload(argv: list[str]) -> int | None:
     if plain is None:
         return None
     if os.environ.get(SERVER_ENV) and not plain.json:
-        code = _hand_over(plain.files, plain.profile, plain.link_format, plain.copy)
+        code = _hand_over(plain)
         if code is not None:
             return code
     return _direct(plain)
@@ -88,12 +88,11 @@ def _direct(plain: Plain) -> int | None:
         return output.failure(exc)
 
 
-def _hand_over(
-    files: list[Path], chosen: str | None, link_format: str | None, copy: bool
-) -> int | None:
+def _hand_over(plain: Plain) -> int | None:
     """Send the files to the b2img server; None unless every one was uploaded."""
+    files = plain.files
     try:
-        profile, fmt = _profile_and_format(chosen, link_format)
+        profile, fmt = _profile_and_format(plain.profile, plain.link_format)
     except Exception:  # noqa: BLE001 - any doubt about the config: the full command explains it
         return None
     if profile is None or fmt is None:
@@ -107,7 +106,7 @@ def _hand_over(
     ]
     sys.stdout.write("".join(link + "\n" for link in links))
     sys.stdout.flush()
-    if copy:
+    if plain.copy:
         _copy("\n".join(links))
     return 0
 
@@ -260,7 +259,6 @@ def _copy(text: str) -> None:
     try:
         copy_text(text)
     except ClipboardUnavailable as exc:
-        label = "Warning:"
-        if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-            label = f"\x1b[33m\x1b[1m{label}\x1b[0m"
-        sys.stderr.write(f"{label} could not copy the links to the clipboard: {exc}\n")
+        from . import output  # light: no typer or rich until a progress bar is drawn
+
+        output.warn(f"could not copy the links to the clipboard: {exc}")
