@@ -172,7 +172,8 @@ _PNG_NAMES = {b"eXIf": "EXIF", b"tIME": "timestamp", b"tEXt": "text", b"zTXt": "
 def strip_png(data: bytes, label: str) -> Stripped:
     if not data.startswith(_PNG_SIGNATURE):
         raise corrupt(label, "PNG")
-    out = [_PNG_SIGNATURE]
+    view = memoryview(data)  # chunks are checked and kept without copying them
+    kept: list[tuple[int, int]] = []  # (start, end) of each chunk kept
     removed: list[str] = []
     width = height = 0
     orientation = 1
@@ -185,24 +186,27 @@ def strip_png(data: bytes, label: str) -> Stripped:
         end = pos + 12 + length
         if end > size:
             break
-        body = data[pos + 8 : pos + 8 + length]
         (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
-        if zlib.crc32(kind + body) != crc:
+        if zlib.crc32(view[pos + 8 : pos + 8 + length], zlib.crc32(kind)) != crc:
             raise corrupt(label, "PNG")
-        if kind == b"IHDR":
-            width, height = struct.unpack_from(">II", body)
-        keep = kind[0:1].isupper() or kind in _PNG_KEEP
-        if kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00"):
-            what = "XMP"
-        elif kind == b"eXIf":
-            orientation, gps = exif_facts(body)
-            what = _exif_label(gps)
+        if kind == b"IHDR" and length >= 8:
+            width, height = struct.unpack_from(">II", data, pos + 8)
+        if kind[0:1].isupper() or kind in _PNG_KEEP:
+            if kept and kept[-1][1] == pos:
+                kept[-1] = (kept[-1][0], end)
+            else:
+                kept.append((pos, end))
         else:
-            what = _PNG_NAMES.get(kind, "text" if kind == b"iTXt" else "private data")
-        if keep:
-            out.append(data[pos:end])
-        elif what not in removed:
-            removed.append(what)
+            body = data[pos + 8 : pos + 8 + length]
+            if kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00"):
+                what = "XMP"
+            elif kind == b"eXIf":
+                orientation, gps = exif_facts(body)
+                what = _exif_label(gps)
+            else:
+                what = _PNG_NAMES.get(kind, "text" if kind == b"iTXt" else "private data")
+            if what not in removed:
+                removed.append(what)
         pos = end
         if kind == b"IEND":
             ended = True
@@ -211,7 +215,11 @@ def strip_png(data: bytes, label: str) -> Stripped:
         raise corrupt(label, "PNG")
     if data[pos:].strip(b"\x00"):
         removed.append("data after the image")
-    return Stripped(b"".join(out), tuple(removed), width, height, orientation)
+    if kept == [(len(_PNG_SIGNATURE), pos)]:
+        stripped = data[:pos]  # nothing dropped inside: the file itself (a slice of it at most)
+    else:
+        stripped = b"".join([_PNG_SIGNATURE, *(view[a:b] for a, b in kept)])
+    return Stripped(stripped, tuple(removed), width, height, orientation)
 
 
 # ---- WebP ---------------------------------------------------------------------------------------

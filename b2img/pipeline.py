@@ -84,7 +84,10 @@ def process(data: bytes, media: MediaType, name: str, label: str, options: Image
     if options.strip_metadata:
         if facts is not None and facts.removed:
             base, removed = facts.data, facts.removed
-        elif carries_metadata(data, media.mime) and target == media:
+        elif facts is None and target == media and carries_metadata(data, media.mime):
+            # Only formats b2img cannot rewrite are scanned: a PNG, JPEG or WebP it has
+            # already walked chunk by chunk is known to be clean, and its compressed pixels
+            # may well contain the bytes "Exif" by chance.
             raise InputError(
                 f"{label} carries metadata (EXIF/XMP) that b2img cannot remove from "
                 f"{media.extension.upper()} without re-encoding it",

@@ -130,7 +130,7 @@ def png_chunks(data: bytes) -> list[bytes]:
     return kinds
 
 
-def pixel_bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+def _png(width: int, height: int, colour: int, idat: bytes) -> bytes:
     import zlib
 
     def chunk(kind: bytes, body: bytes) -> bytes:
@@ -138,13 +138,21 @@ def pixel_bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
             struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
         )
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
-        + chunk(b"IEND", b"")
-    )
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def pixel_bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    import zlib
+
+    return _png(width, height, 2, zlib.compress(b"\x00" * 1024))
+
+
+def grey_png_stored(row: bytes) -> bytes:
+    """A one-row greyscale PNG whose pixel bytes stand in the file as they are (no compression)."""
+    import zlib
+
+    return _png(len(row), 1, 0, zlib.compress(b"\x00" + row, 0))
 
 
 def animated_gif() -> bytes:

@@ -9,6 +9,7 @@ from images import (
     XMP,
     animated_gif,
     gps_exif,
+    grey_png_stored,
     marked,
     noisy_photo,
     photo_jpeg,
@@ -169,6 +170,21 @@ def test_a_corrupt_png_is_a_clear_error() -> None:
     original[40] ^= 0xFF  # inside a chunk: its CRC no longer matches
     with pytest.raises(InputError, match="damaged PNG"):
         run(bytes(original), name="a.png")
+
+
+def test_a_clean_png_is_uploaded_as_it_is_even_if_its_pixels_spell_exif() -> None:
+    original = grey_png_stored(b"..Exif..<x:xmpmeta")
+    assert b"Exif" in original and b"<x:xmpmeta" in original
+    result = run(original, name="a.png")
+    assert result.data == original
+    assert result.removed == ()
+
+
+def test_bytes_after_the_end_of_a_png_are_dropped() -> None:
+    clean = grey_png_stored(b"abcd")
+    result = run(clean + b"PK\x03\x04 a zip archive riding along", name="a.png")
+    assert result.data == clean
+    assert result.removed == ("data after the image",)
 
 
 def test_formats_b2img_cannot_rewrite_are_refused_when_they_carry_exif() -> None:
