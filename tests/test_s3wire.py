@@ -269,3 +269,28 @@ def test_both_paths_translate_refusals_alike(make: Any, bucket: Bucket) -> None:
     with pytest.raises(AuthError, match="SignatureDoesNotMatch"):
         refused.put(small("k.png", b"x"))
     assert bucket.list_keys() == []
+
+
+def test_the_signed_body_hash_is_that_of_the_bytes_stored(
+    profile: Bucket, run: Any, tmp_path: Path
+) -> None:
+    """The PUT signs the SHA-256 the upload computed for its metadata instead of hashing the
+    body again; moto never compares it with the body (B2 and S3 refuse a mismatch), so this
+    checks it on the wire, for an image whose bytes the pipeline changed."""
+    from faultproxy import proxy
+    from images import png_with_metadata
+
+    image = tmp_path / "meta.png"
+    image.write_bytes(png_with_metadata())
+    with proxy(profile.server.endpoint) as (endpoint, state):
+        profile.use(endpoint=endpoint)
+        done = run("upload", "--no-copy", "-f", "{key}", str(image))
+    assert done.returncode == 0, done.stderr
+    stored = profile.get(done.stdout.strip())["Data"]
+    assert stored != image.read_bytes()  # metadata removed: not the file's own hash
+    signed = [
+        h["x-amz-content-sha256"]
+        for (m, _), h in zip(state.requests, state.headers, strict=True)
+        if m == "PUT"
+    ]
+    assert signed == [hashlib.sha256(stored).hexdigest()]

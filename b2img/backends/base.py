@@ -25,7 +25,7 @@ class Payload:
     label: str
     content_type: str
     size: int
-    sha256: str
+    sha256: str  # of exactly these bytes, in hex: S3 signs it as the body's hash
     data: bytes | None = None
     path: Path | None = None
     content_disposition: str = ""

@@ -248,7 +248,7 @@ class S3Uploader:
             for name, header in _HEADERS.items():
                 if name in extra:
                     headers[header] = extra[name]
-            answer = self._wire.put(payload.key, data, headers)
+            answer = self._wire.put(payload.key, data, headers, sha256=payload.sha256)
             etag = answer.headers.get("etag", "")
             version = answer.headers.get("x-amz-version-id", "")
         else:

@@ -15,16 +15,20 @@ that is not a plain DNS label.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from b2img import __version__
 from b2img.config import S3Settings
+
+if TYPE_CHECKING:
+    from botocore.auth import S3SigV4Auth
 
 # botocore's standard retry mode: these answers are worth another attempt.
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -119,11 +123,10 @@ class S3Wire:
         max_connections: int,
         max_attempts: int,
     ) -> None:
-        from botocore.auth import S3SigV4Auth
         from botocore.httpsession import URLLib3Session
         from botocore.utils import get_environ_proxies
 
-        self._signer = S3SigV4Auth(
+        self._signer = _signer_class()(
             Credentials(settings.access_key_id, secret),  # type: ignore[arg-type]  # duck-typed
             "s3",
             region,
@@ -161,9 +164,12 @@ class S3Wire:
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
+        body_sha256: str = "",
     ) -> Answer:
         """Send one request, retrying what botocore's standard mode retries; an error answer
-        raises ``Refused``, a network failure botocore's ConnectionError or HTTPClientError."""
+        raises ``Refused``, a network failure botocore's ConnectionError or HTTPClientError.
+        ``body_sha256``, the body's SHA-256 in hex if the caller has it, is signed as it is
+        instead of hashing the body again."""
         from botocore.awsrequest import AWSRequest
         from botocore.exceptions import ConnectionError as BotoConnectionError
         from botocore.exceptions import HTTPClientError
@@ -175,6 +181,8 @@ class S3Wire:
         attempt = 1
         while True:
             request = AWSRequest(method=method, url=url, data=body, headers=dict(fields))
+            if body_sha256:
+                request.context[_KNOWN_SHA256] = body_sha256
             self._signer.add_auth(request)
             try:
                 response: Any = self._session.send(request.prepare())
@@ -203,8 +211,8 @@ class S3Wire:
                 return None
             raise
 
-    def put(self, key: str, body: bytes, headers: Mapping[str, str]) -> Answer:
-        return self.send("PUT", key, headers=headers, body=body)
+    def put(self, key: str, body: bytes, headers: Mapping[str, str], *, sha256: str = "") -> Answer:
+        return self.send("PUT", key, headers=headers, body=body, body_sha256=sha256)
 
     def list_page(self, prefix: str, token: str = "") -> tuple[list[str], str]:
         """One page of ListObjectsV2 directly under ``prefix`` (delimiter "/"): its keys, and
@@ -231,6 +239,26 @@ class S3Wire:
         truncated = (root.findtext(f"{space}IsTruncated") or "").lower() == "true"
         following = root.findtext(f"{space}NextContinuationToken") or ""
         return keys, following if truncated else ""
+
+
+_KNOWN_SHA256 = "b2img_body_sha256"  # request.context: the body's SHA-256, already computed
+
+
+@functools.cache
+def _signer_class() -> type[S3SigV4Auth]:
+    """botocore's S3 signer, taking a body's SHA-256 from the request when it is given (the
+    upload has just hashed the same bytes for its metadata) rather than hashing them twice."""
+    from botocore.auth import S3SigV4Auth
+
+    class Signer(S3SigV4Auth):
+        def payload(self, request: Any) -> str:
+            known = request.context.get(_KNOWN_SHA256)
+            # botocore's own test of whether this request's body is signed at all
+            if known and self._should_sha256_sign_payload(request):  # type: ignore[attr-defined]
+                return str(known)
+            return str(super().payload(request))
+
+    return Signer
 
 
 def _retryable(answer: Answer) -> bool:
