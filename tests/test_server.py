@@ -445,3 +445,25 @@ def test_the_fast_lane_leaves_failures_to_the_full_command(served, tmp_path: Pat
     assert done.stdout == f"{bucket.prefix}/good.png\n"  # printed once, by the full command
     assert "fake.png is not an image" in done.stderr
     assert bucket.list_keys() == ["good.png"]
+
+
+def test_the_config_is_parsed_again_only_when_it_changes(
+    profile: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b2img.cli import server_cmd
+
+    config = write_config({"blog": profile.table(upload_path=BY_NAME)})
+    state = server_cmd._State(None)
+    monkeypatch.setattr(server_cmd, "SETTLE_NS", 0)
+    first = state.config()
+    assert state.config() is first  # unchanged: not parsed again
+    before = config.stat()
+    time.sleep(0.05)  # past a tick of the file system's clock
+    # An edit that keeps the size and the modification time (cp -p, rsync -t) is still seen.
+    write_config({"blog": profile.table(upload_path="{fileName}-{extName}")})
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert config.stat().st_size == before.st_size
+    edited = state.config()
+    assert str(edited.profile("blog").upload_path) != str(first.profile("blog").upload_path)
+    monkeypatch.setattr(server_cmd, "SETTLE_NS", 3600 * 10**9)
+    assert state.config() is not edited  # changed just now: read again on every request

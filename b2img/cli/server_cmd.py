@@ -1,6 +1,7 @@
 """`b2img server`: PicGo's HTTP API for editor plugins, on loopback, safe by default."""
 
 import threading
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,10 +11,13 @@ from .common import ProfileOption
 
 if TYPE_CHECKING:
     from b2img.backends import Uploader
-    from b2img.config import Profile
+    from b2img.config import Config, Profile
     from b2img.sources import Source
 
 DEFAULT_PORT = 36677
+# A file modified this recently may be modified again within the same tick of the file system's
+# clock, unseen by its timestamps: it is read again on every request until it has settled.
+SETTLE_NS = 2_000_000_000
 
 
 def server(
@@ -104,6 +108,30 @@ class _State:
         self.history = open_history()
         self.uploaders: dict[Any, Uploader] = {}
         self.lock = threading.Lock()
+        self._config: tuple[tuple[int, ...], Config] | None = None
+
+    def config(self) -> "Config":
+        """The config file, parsed again only when it has changed: an edit applies to the next
+        request without parsing the file (and repeating its warnings) on every one."""
+        from b2img import paths
+
+        from .common import load_config
+
+        try:
+            info = paths.config_path().stat()
+        except OSError:
+            return load_config()  # missing or unreadable: loading says what is wrong
+        # Taken before reading: a change made while the file is read shows up next time.
+        signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLE_NS
+        with self.lock:
+            cached = self._config
+        if settled and cached is not None and cached[0] == signature:
+            return cached[1]
+        config = load_config()
+        with self.lock:
+            self._config = (signature, config)
+        return config
 
     def uploader(self, profile: "Profile") -> "Uploader":
         from b2img.backends import make_uploader
@@ -119,10 +147,8 @@ class _State:
         from b2img.links import LinkFormat
         from b2img.service import Pending, Uploaded, UploadPlan, upload_pending
 
-        from .common import load_config
-
         try:
-            chosen = load_config().profile(name or self.default_profile)
+            chosen = self.config().profile(name or self.default_profile)
         except ConfigError as exc:
             if name:  # a profile the request asked for: the client's mistake
                 raise InputError(exc.message, hint=exc.hint) from None
