@@ -83,14 +83,20 @@ def install_peers() -> dict[str, str]:
         _run([sys.executable, "-m", "venv", str(PEERS / "awscli")])
         _run([str(PEERS / "awscli" / "bin" / "pip"), "install", "--quiet", "awscli"])
     tools["aws"] = str(aws)
-    if not shutil.which("rclone"):
+    packages = [name for name, there in _SYSTEM_TOOLS.items() if not there()]
+    if packages:
         if os.geteuid() != 0:
-            raise SystemExit("rclone is missing: sudo apt-get install rclone")
-        _run(["apt-get", "install", "-y", "-qq", "rclone"])
+            raise SystemExit(f"missing: sudo apt-get install {' '.join(packages)}")
+        _run(["apt-get", "update", "-qq"])  # a fresh machine has no package lists yet
+        _run(["apt-get", "install", "-y", "-qq", *packages])
     tools["rclone"] = shutil.which("rclone") or "rclone"
-    if not Path(TIME).exists():
-        _run(["apt-get", "install", "-y", "-qq", "time"])
     return tools
+
+
+_SYSTEM_TOOLS: dict[str, Callable[[], bool]] = {
+    "rclone": lambda: shutil.which("rclone") is not None,
+    "time": lambda: Path(TIME).exists(),
+}
 
 
 def _run(argv: list[str]) -> None:
