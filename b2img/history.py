@@ -7,8 +7,10 @@ many have run. WAL mode and a busy timeout let several b2img processes write at 
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,6 +82,68 @@ _COLUMNS = (
 )
 
 
+def _upgrade(db: sqlite3.Connection, path: Path) -> None:
+    """Run the migrations the file has not had yet (inside the caller's transaction)."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise ConfigError(
+            f"the upload history was written by a newer b2img (schema {version})",
+            where=paths.display(path),
+            hint="upgrade b2img",
+        )
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number}")
+
+
+def _create(path: Path) -> None:
+    """Make a new history under a private name, then link it into place.
+
+    Switching a database to WAL needs the file to itself, and SQLite does not wait for that:
+    processes opening a new history at the same moment (an editor uploading several images at
+    once) would see "database is locked", and go on without the history. Here each builds its
+    own file; the first link wins and the others use it.
+    """
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    try:
+        db = sqlite3.connect(temp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            _upgrade(db, path)
+            db.execute("COMMIT")
+        finally:
+            db.close()  # checkpoints: the file alone holds everything, and stays in WAL mode
+        temp.chmod(0o600)
+        try:
+            path.hardlink_to(temp)
+        except FileExistsError:
+            pass  # another process was first: its history is as good as this one
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put an existing history in WAL mode (a no-op for any file b2img created). The switch
+    needs the file to itself and SQLite does not wait for that, so it is tried again for a
+    while; a file system that cannot do WAL keeps its rollback journal, which works too."""
+    (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while str(mode).lower() != "wal":
+        try:
+            (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if str(mode).lower() == "wal" or time.monotonic() > deadline:
+                return
+        time.sleep(0.05)
+
+
 class History:
     """One connection shared by the upload threads; every write is its own transaction."""
 
@@ -88,6 +152,8 @@ class History:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                _create(self.path)
             self._db = sqlite3.connect(
                 self.path,
                 timeout=BUSY_TIMEOUT_MS / 1000,
@@ -98,7 +164,7 @@ class History:
             if self.path.exists() and self.path.stat().st_mode & 0o077:
                 self.path.chmod(0o600)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _use_wal(self._db)
             # In WAL mode NORMAL never corrupts the file; a power cut may forget the last few
             # uploads (they are then checked against the store again), and no commit waits for
             # the disk.
@@ -119,16 +185,7 @@ class History:
 
     def _migrate(self) -> None:
         with self._transaction() as db:
-            (version,) = db.execute("PRAGMA user_version").fetchone()
-            if version > len(MIGRATIONS):
-                raise ConfigError(
-                    f"the upload history was written by a newer b2img (schema {version})",
-                    where=paths.display(self.path),
-                    hint="upgrade b2img",
-                )
-            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-                migration(db)
-                db.execute(f"PRAGMA user_version = {number}")
+            _upgrade(db, self.path)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
