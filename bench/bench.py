@@ -83,7 +83,9 @@ def install_peers() -> dict[str, str]:
         _run([sys.executable, "-m", "venv", str(PEERS / "awscli")])
         _run([str(PEERS / "awscli" / "bin" / "pip"), "install", "--quiet", "awscli"])
     tools["aws"] = str(aws)
-    packages = [name for name, there in _SYSTEM_TOOLS.items() if not there()]
+    packages = [] if shutil.which("rclone") else ["rclone"]
+    if not Path(TIME).exists():
+        packages.append("time")
     if packages:
         if os.geteuid() != 0:
             raise SystemExit(f"missing: sudo apt-get install {' '.join(packages)}")
@@ -91,12 +93,6 @@ def install_peers() -> dict[str, str]:
         _run(["apt-get", "install", "-y", "-qq", *packages])
     tools["rclone"] = shutil.which("rclone") or "rclone"
     return tools
-
-
-_SYSTEM_TOOLS: dict[str, Callable[[], bool]] = {
-    "rclone": lambda: shutil.which("rclone") is not None,
-    "time": lambda: Path(TIME).exists(),
-}
 
 
 def _run(argv: list[str]) -> None:
